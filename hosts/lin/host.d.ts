@@ -1,0 +1,12 @@
+declare module "host" {
+	/** Command-line arguments after the program name. */
+	export function args(): string[];
+	export function getenv(name: string): string | undefined;
+	/** One line to stdout, flushed. */
+	export function print(line: string): void;
+	/** One line to stderr, flushed. */
+	export function error(line: string): void;
+	/** Leaves the main loop; the process exits with `code`. */
+	export function exit(code?: number): void;
+	export function onSignal(callback: (name: "SIGINT" | "SIGTERM") => void): void;
+}

@@ -1,0 +1,10 @@
+/*
+ * The Linux host's process: arguments, environment, signals, output, exit.
+ */
+
+export function args() @ "xs_host_args";
+export function getenv(name) @ "xs_host_getenv";
+export function print(line) @ "xs_host_print";
+export function error(line) @ "xs_host_error";
+export function exit(code) @ "xs_host_exit";
+export function onSignal(callback) @ "xs_host_on_signal";

@@ -1,0 +1,134 @@
+/*
+ * Headless Linux host: runs the same XS image as the devices, on a GLib main loop.
+ *
+ * The app's `main` module is imported once; when its default export is a function it is
+ * called with no arguments, as on the devices. The JS side reaches the process through
+ * the `host` module (arguments, environment, signals, exit).
+ */
+
+#include "xsAll.h"
+#include "mc.xs.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+
+static GMainLoop *gLoop;
+static int gExitCode;
+static int gArgc;
+static char **gArgv;
+static xsMachine *gMachine;
+static xsSlot gSignalCallback;
+static int gHasSignalCallback;
+
+void fxAbort(xsMachine *the, int status)
+{
+	const char *why = fxAbortString(status);
+
+	// A device resets on these; a host that keeps serving the other sessions is more useful,
+	// and the report on stderr lets tests notice.
+	if ((XS_UNHANDLED_EXCEPTION_EXIT == status) || (XS_UNHANDLED_REJECTION_EXIT == status)) {
+		fprintf(stderr, "ftpd: <error> %s\n", why);
+		return;
+	}
+	fprintf(stderr, "ftpd: fatal: %s\n", why);
+	fflush(stdout);
+	exit(2);
+}
+
+void xs_host_args(xsMachine *the)
+{
+	int i;
+	xsResult = xsNewArray(0);
+	for (i = 1; i < gArgc; i++)
+		xsCall1(xsResult, xsID_push, xsString(gArgv[i]));
+}
+
+void xs_host_getenv(xsMachine *the)
+{
+	char name[128];
+	const char *value;
+	xsToStringBuffer(xsArg(0), name, sizeof(name));
+	value = getenv(name);
+	if (value)
+		xsResult = xsString(value);
+}
+
+// trace() adds nothing and goes to xsbug when one is connected: the ready line and the
+// usage text must reach stdout and stderr whatever the build.
+void xs_host_print(xsMachine *the)
+{
+	fputs(xsToString(xsArg(0)), stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void xs_host_error(xsMachine *the)
+{
+	fputs(xsToString(xsArg(0)), stderr);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+void xs_host_exit(xsMachine *the)
+{
+	gExitCode = (xsToInteger(xsArgc) > 0) ? xsToInteger(xsArg(0)) : 0;
+	if (gLoop)
+		g_main_loop_quit(gLoop);
+	else
+		exit(gExitCode);
+}
+
+void xs_host_on_signal(xsMachine *the)
+{
+	gSignalCallback = xsArg(0);
+	if (!gHasSignalCallback) {
+		xsRemember(gSignalCallback);
+		gHasSignalCallback = 1;
+	}
+}
+
+static gboolean onSignal(gpointer data)
+{
+	xsMachine *the = gMachine;
+	int number = GPOINTER_TO_INT(data);
+
+	if (!gHasSignalCallback) {
+		g_main_loop_quit(gLoop);
+		return G_SOURCE_CONTINUE;
+	}
+	xsBeginHost(the);
+	{
+		xsCallFunction1(gSignalCallback, xsUndefined, xsString((SIGINT == number) ? "SIGINT" : "SIGTERM"));
+	}
+	xsEndHost(the);
+	return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	xsMachine *the;
+
+	gArgc = argc;
+	gArgv = argv;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	gLoop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, onSignal, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, onSignal, GINT_TO_POINTER(SIGINT));
+
+	gMachine = the = fxPrepareMachine(NULL, xsPreparation(), "ftpd", NULL, NULL);
+	xsBeginHost(the);
+	{
+		xsVars(1);
+		xsVar(0) = xsAwaitImport("main", XS_IMPORT_DEFAULT);
+		if (xsTest(xsVar(0)) && xsIsInstanceOf(xsVar(0), xsFunctionPrototype))
+			xsCallFunction0(xsVar(0), xsGlobal);
+	}
+	xsEndHost(the);
+
+	g_main_loop_run(gLoop);
+
+	xsDeleteMachine(the);
+	return gExitCode;
+}
