@@ -14,6 +14,7 @@
 
 static GMainLoop *gLoop;
 static int gExitCode;
+static int gExitRequested;
 static int gArgc;
 static char **gArgv;
 static xsMachine *gMachine;
@@ -72,10 +73,9 @@ void xs_host_error(xsMachine *the)
 void xs_host_exit(xsMachine *the)
 {
 	gExitCode = (xsToInteger(xsArgc) > 0) ? xsToInteger(xsArg(0)) : 0;
-	if (gLoop)
-		g_main_loop_quit(gLoop);
-	else
-		exit(gExitCode);
+	gExitRequested = 1;
+	// before the loop runs (bad options), quitting it would be undone by g_main_loop_run
+	g_main_loop_quit(gLoop);
 }
 
 void xs_host_on_signal(xsMachine *the)
@@ -127,7 +127,8 @@ int main(int argc, char **argv)
 	}
 	xsEndHost(the);
 
-	g_main_loop_run(gLoop);
+	if (!gExitRequested)
+		g_main_loop_run(gLoop);
 
 	xsDeleteMachine(the);
 	return gExitCode;

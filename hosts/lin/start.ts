@@ -1,0 +1,59 @@
+/*
+ * The Linux host's entry: settings from the command line, the volume (a LittleFS image or a
+ * folder), the server, and a clean stop on SIGTERM/SIGINT (sessions get 421, the image is
+ * unmounted, exit 0).
+ */
+import {args, getenv, print, error, exit, onSignal} from "host";
+import Timer from "timer";
+import * as volume from "volume";
+import {parseCommandLine, usage, HostSettings} from "ftpd/host/cli";
+import {FtpServer} from "ftpd/server/server";
+import {makeOptions} from "ftpd/server/options";
+import {log} from "ftpd/log/log";
+import {installConsole} from "ftpd/server/console";
+
+export default function main(): void {
+	let settings: HostSettings;
+	try {
+		settings = parseCommandLine(args(), getenv);
+	}
+	catch (e) {
+		error(`ftpd: ${(e as Error).message}`);
+		error(usage);
+		return exit(2);
+	}
+	if (settings.help) {
+		print(usage);
+		return exit(0);
+	}
+	// stdout carries only the ready line; the log goes to stderr
+	log.write = error;
+	try {
+		if (settings.root)
+			volume.mountRoot(settings.root);
+		else
+			volume.mountImage(settings.image!, settings.imageSize);
+	}
+	catch (e) {
+		error(`ftpd: cannot mount ${settings.root ?? settings.image}: ${(e as Error).message}`);
+		return exit(1);
+	}
+	const server = new FtpServer(makeOptions(settings.server));
+	try {
+		server.start();
+	}
+	catch (e) {
+		error(`ftpd: cannot listen on ${settings.server.host}:${settings.server.port}: ${(e as Error).message}`);
+		return exit(1);
+	}
+	installConsole(server);
+	onSignal(() => {
+		server.stop();
+		// let the 421 replies reach the clients before the process ends
+		Timer.set(() => {
+			volume.unmount();
+			exit(0);
+		}, 100);
+	});
+	print(`ftpd: listening on ftp://${settings.server.host}:${server.port}/`);
+}

@@ -1,0 +1,11 @@
+/*
+ * The command table: every verb the server knows, in one place.
+ */
+import type {CommandTable} from "./command";
+import {auth} from "./auth";
+import {dirs} from "./dirs";
+import {files} from "./files";
+import {transfer} from "./transfer";
+import {misc} from "./misc";
+
+export const commands: CommandTable = Object.freeze({...auth, ...dirs, ...files, ...transfer, ...misc});

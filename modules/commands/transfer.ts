@@ -1,0 +1,239 @@
+/*
+ * The data channel and what travels on it: PASV, EPSV, PORT, EPRT (RFC 959, RFC 2428), the
+ * listings LIST, NLST, MLSD (RFC 3659), and RETR, STOR, APPE, STOU.
+ *
+ * File bytes go through ftpsock natively; only listings are built in JS, a small chunk at
+ * a time so a large folder does not need a large string.
+ */
+import type {Command, CommandTable} from "./command";
+import type {Session} from "../session/session";
+import type {DataConnection} from "ftpsock";
+import {formatPasv, formatEpsv, parsePort, parseEprt, HostPort} from "../protocol/address";
+import {formatListLine, formatMlsxLine, ListEntry} from "../listing/format";
+import {splitListArgument} from "../listing/arguments";
+import {baseName, parentOf, joinPath} from "../files/paths";
+import {FtpError} from "../files/service";
+
+/** Listing text is sent in pieces of about this many characters. */
+const LISTING_CHUNK = 1024;
+
+function refuseAfterEpsvAll(session: Session): void {
+	if (session.epsvOnly)
+		throw new FtpError(503, "Only EPSV is allowed after EPSV ALL.");
+}
+
+/** PORT/EPRT may only point back at the client, on an unprivileged port (no FTP bounce). */
+function checkTarget(session: Session, target: HostPort): void {
+	if (target.address !== session.remoteAddress)
+		throw new FtpError(501, "Data connections only to the control connection's address.");
+	if (target.port < 1024)
+		throw new FtpError(501, "Data connections to privileged ports are refused.");
+}
+
+async function activeMode(session: Session, target: HostPort): Promise<void> {
+	checkTarget(session, target);
+	await session.data.active(target);
+	session.reply(200, "Active mode connection prepared.");
+}
+
+type Formatter = (entry: ListEntry) => string;
+
+/** Streams the lines of `entries` in chunks, with CRLF line ends. */
+async function sendLines(connection: DataConnection, entries: Iterable<ListEntry>, format: Formatter): Promise<void> {
+	let chunk = "";
+	for (const entry of entries) {
+		chunk += format(entry) + "\r\n";
+		if (chunk.length >= LISTING_CHUNK) {
+			await connection.send(chunk);
+			chunk = "";
+		}
+	}
+	if (chunk.length)
+		await connection.send(chunk);
+}
+
+/** The entries a LIST/NLST argument names: a folder's content, or one file. */
+function listed(session: Session, argument: string): {entries: Iterable<ListEntry>; folder: boolean} {
+	const {path: given} = splitListArgument(argument);
+	const path = session.resolve(given);
+	const entry = session.server.files.require(path);
+	if (!entry.directory)
+		return {entries: [{...entry, name: given ? baseName(path) : entry.name}], folder: false};
+	return {entries: session.server.files.list(path), folder: true};
+}
+
+const list: Command = {
+	argument: "optional", transfer: true, help: "LIST [<path>]",
+	async run(session, argument) {
+		const {entries} = listed(session, argument);
+		const now = session.server.now();
+		await session.transfer("Here comes the directory listing.",
+			connection => sendLines(connection, entries, entry => formatListLine(entry, now, session.writable)));
+	},
+};
+
+const nlst: Command = {
+	argument: "optional", transfer: true, help: "NLST [<path>]",
+	async run(session, argument) {
+		const {entries} = listed(session, argument);
+		await session.transfer("Here comes the name list.", connection => sendLines(connection, entries, entry => entry.name));
+	},
+};
+
+const mlsd: Command = {
+	argument: "optional", transfer: true, help: "MLSD [<path>]",
+	async run(session, argument) {
+		const path = session.resolve(argument);
+		session.server.files.requireDirectory(path);
+		const entries = session.server.files.list(path);
+		await session.transfer("Here comes the MLSD listing.",
+			connection => sendLines(connection, entries, entry => formatMlsxLine(entry, session.writable)));
+	},
+};
+
+function uniqueName(session: Session, folder: string): string {
+	for (let n = 0; ; n++) {
+		const name = `ftpd-${session.server.now()}${n ? "-" + n : ""}`;
+		if (!session.server.files.stat(joinPath(folder, name)))
+			return name;
+	}
+}
+
+/**
+ * Receives into a temporary file beside `path`, then renames it over `path`: the old file
+ * stays whole until the new one is complete.
+ */
+async function storeReplacing(session: Session, path: string, opening: string): Promise<void> {
+	const files = session.server.files;
+	const temporary = files.temporaryFor(path);
+	const idleTimeout = session.server.options.transferTimeout;
+	await session.transfer(opening, async connection => {
+		try {
+			await connection.receiveFile(temporary, "w", 0, {idleTimeout});
+			files.rename(temporary, path);
+		}
+		catch (error) {
+			files.discard(temporary);
+			throw error;
+		}
+	});
+}
+
+/** The folder an upload goes to must exist, and the target must not be a folder. */
+function uploadTarget(session: Session, argument: string): string {
+	const path = session.resolve(argument);
+	const files = session.server.files;
+	files.requireDirectory(parentOf(path));
+	if (files.stat(path)?.directory)
+		throw new FtpError(550, "Is a directory.");
+	return path;
+}
+
+export const transfer: CommandTable = {
+	PASV: {
+		argument: "none", transfer: true, help: "PASV",
+		async run(session) {
+			refuseAfterEpsvAll(session);
+			const {address, port} = await session.data.passive(session.control.localAddress);
+			session.reply(227, formatPasv(address, port));
+		},
+	},
+	EPSV: {
+		argument: "optional", transfer: true, help: "EPSV [1|ALL]",
+		feat: ["EPSV"],
+		async run(session, argument) {
+			const what = argument.toUpperCase();
+			if (what === "ALL") {
+				session.epsvOnly = true;
+				return session.reply(200, "EPSV ALL ok.");
+			}
+			if (what && (what !== "1"))
+				return session.reply(522, "Network protocol not supported, use (1).");
+			const {port} = await session.data.passive(session.control.localAddress);
+			session.reply(229, formatEpsv(port));
+		},
+	},
+	PORT: {
+		argument: "required", transfer: true, help: "PORT <h1,h2,h3,h4,p1,p2>",
+		async run(session, argument) {
+			refuseAfterEpsvAll(session);
+			const target = parsePort(argument);
+			if (!target)
+				return session.reply(501, "Syntax: PORT h1,h2,h3,h4,p1,p2");
+			await activeMode(session, target);
+		},
+	},
+	EPRT: {
+		argument: "required", transfer: true, help: "EPRT |1|<address>|<port>|",
+		feat: ["EPRT"],
+		async run(session, argument) {
+			refuseAfterEpsvAll(session);
+			const target = parseEprt(argument);
+			if (target === "protocol")
+				return session.reply(522, "Network protocol not supported, use (1).");
+			if (!target)
+				return session.reply(501, "Syntax: EPRT |1|address|port|");
+			await activeMode(session, target);
+		},
+	},
+	LIST: list,
+	NLST: nlst,
+	MLSD: mlsd,
+	RETR: {
+		argument: "required", transfer: true, help: "RETR <path>",
+		async run(session, argument) {
+			const path = session.resolve(argument);
+			const entry = session.server.files.requireFile(path);
+			const offset = session.restOffset;
+			session.restOffset = 0;
+			if (offset > entry.size)
+				throw new FtpError(554, "Restart offset beyond the end of the file.");
+			const idleTimeout = session.server.options.transferTimeout;
+			await session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`,
+				connection => connection.sendFile(path, offset, {idleTimeout}));
+		},
+	},
+	STOR: {
+		argument: "required", transfer: true, writes: true, help: "STOR <path>",
+		async run(session, argument) {
+			const path = uploadTarget(session, argument);
+			const offset = session.restOffset;
+			session.restOffset = 0;
+			if (!offset)
+				return storeReplacing(session, path, `Ok to send data for ${baseName(path)}.`);
+			// REST + STOR resumes in place: the client asked to keep the first bytes
+			const entry = session.server.files.requireFile(path);
+			if (offset > entry.size)
+				throw new FtpError(554, "Restart offset beyond the end of the file.");
+			const idleTimeout = session.server.options.transferTimeout;
+			await session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`,
+				connection => connection.receiveFile(path, "w", offset, {idleTimeout}));
+		},
+	},
+	APPE: {
+		argument: "required", transfer: true, writes: true, help: "APPE <path>",
+		async run(session, argument) {
+			const path = uploadTarget(session, argument);
+			session.restOffset = 0;
+			const idleTimeout = session.server.options.transferTimeout;
+			await session.transfer(`Ok to append to ${baseName(path)}.`,
+				connection => connection.receiveFile(path, "a", 0, {idleTimeout}));
+		},
+	},
+	STOU: {
+		argument: "none", transfer: true, writes: true, help: "STOU",
+		async run(session) {
+			const name = uniqueName(session, session.cwd);
+			// RFC 1123 4.1.2.9: the name is in the 150 reply
+			await storeReplacing(session, joinPath(session.cwd, name), `FILE: ${name}`);
+		},
+	},
+	ABOR: {
+		argument: "none", help: "ABOR",
+		run(session) {
+			// a transfer in progress is interrupted where the line arrives (Session.#interrupt)
+			session.data.release();
+			session.reply(226, "No transfer to abort.");
+		},
+	},
+};

@@ -1,0 +1,62 @@
+/*
+ * ftpsock: FTP data connections, with file bytes moved natively between the volume and the
+ * socket (never through the XS heap). Errors are Error objects whose message is a code:
+ * "EABORTED" (abort() was called), "ECONNRESET" (peer closed or reset early), "ETIMEDOUT"
+ * (no progress for `idleTimeout` ms), "EREFUSED" (connect refused), or a volume code
+ * ("ENOENT", "ENOSPC"...).
+ */
+declare module "ftpsock" {
+	export interface ListenerOptions {
+		/** local address to bind ("0.0.0.0" for any) */
+		address: string;
+		/** a port, or 0 for any; with portMin/portMax: the first free port of that range */
+		port?: number;
+		portMin?: number;
+		portMax?: number;
+		/** only a connection from this IPv4 address is accepted; others are closed at once */
+		peer: string;
+		onConnect: (connection: DataConnection) => void;
+		onError?: (code: string) => void;
+	}
+
+	/** A passive listener that accepts exactly one connection, then stops listening. */
+	export class DataListener {
+		constructor(options: ListenerOptions);
+		readonly port: number;
+		close(): void;
+	}
+
+	export interface ConnectOptions {
+		address: string;
+		port: number;
+		onConnect: (connection: DataConnection) => void;
+		onError: (code: string) => void;
+	}
+
+	export interface TransferOptions {
+		/** ms without any progress before the transfer fails with ETIMEDOUT; 0 = never */
+		idleTimeout?: number;
+	}
+
+	export class DataConnection {
+		/** active mode (PORT/EPRT) */
+		static connect(options: ConnectOptions): DataConnection;
+		readonly remoteAddress: string;
+		readonly remotePort: number;
+		/** bytes moved by the current or last transfer */
+		readonly bytes: number;
+		/** file → socket from `offset`; resolves with the bytes sent once all are handed to the kernel/stack */
+		sendFile(path: string, offset: number, options?: TransferOptions): Promise<number>;
+		/** socket → file until EOF; mode "w" truncates, "a" appends; `offset` resumes a "w" at that byte. Resolves after EOF, when every byte is written and the file is closed. */
+		receiveFile(path: string, mode: "w" | "a", offset: number, options?: TransferOptions): Promise<number>;
+		/** sends bytes from JS (listings); resolves once written */
+		send(data: ArrayBuffer | string): Promise<void>;
+		/** ends the current transfer: its promise rejects with EABORTED (a pending connect: onError("EABORTED")). A receive's file is closed as it is: the caller deletes it. */
+		abort(): void;
+		/** closes after what was sent is flushed (shutdown, so the client reads every byte, then EOF); a pending transfer rejects with EABORTED, a pending connect is dropped without a callback */
+		close(): void;
+	}
+
+	/** The local IPv4 address this host uses to reach `remote` (for the 227 reply). */
+	export function localAddressFor(remote: string): string;
+}

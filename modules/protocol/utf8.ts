@@ -1,0 +1,68 @@
+/*
+ * UTF-8 without TextEncoder/TextDecoder: XS builds for small devices leave those out, and
+ * the decoder must also reject invalid input (RFC 2640 names are UTF-8; anything else gets 500).
+ */
+
+/** Decodes `bytes[start..end)`; undefined when it is not well-formed UTF-8. */
+export function decodeUTF8(bytes: Uint8Array, start: number, end: number): string | undefined {
+	let out = "";
+	let i = start;
+	while (i < end) {
+		const b = bytes[i++];
+		if (b < 0x80) {
+			out += String.fromCharCode(b);
+			continue;
+		}
+		let need: number, cp: number, min: number;
+		if ((b & 0xE0) === 0xC0) { need = 1; cp = b & 0x1F; min = 0x80; }
+		else if ((b & 0xF0) === 0xE0) { need = 2; cp = b & 0x0F; min = 0x800; }
+		else if ((b & 0xF8) === 0xF0) { need = 3; cp = b & 0x07; min = 0x10000; }
+		else return undefined;
+		if (i + need > end)
+			return undefined;
+		while (need--) {
+			const c = bytes[i++];
+			if ((c & 0xC0) !== 0x80)
+				return undefined;
+			cp = (cp << 6) | (c & 0x3F);
+		}
+		if ((cp < min) || (cp > 0x10FFFF) || ((cp >= 0xD800) && (cp <= 0xDFFF)))
+			return undefined;
+		out += String.fromCodePoint(cp);
+	}
+	return out;
+}
+
+/** Bytes needed to encode `text`. */
+export function utf8Length(text: string): number {
+	let length = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x80) length += 1;
+		else if (c < 0x800) length += 2;
+		else if ((c >= 0xD800) && (c <= 0xDBFF) && (i + 1 < text.length)) { length += 4; i++; }
+		else length += 3;
+	}
+	return length;
+}
+
+/** Encodes `text` into a new ArrayBuffer. */
+export function encodeUTF8(text: string): ArrayBuffer {
+	const out = new Uint8Array(utf8Length(text));
+	let o = 0;
+	for (let i = 0; i < text.length; i++) {
+		let c = text.charCodeAt(i);
+		if ((c >= 0xD800) && (c <= 0xDBFF) && (i + 1 < text.length)) {
+			const d = text.charCodeAt(i + 1);
+			if ((d >= 0xDC00) && (d <= 0xDFFF)) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+				i++;
+			}
+		}
+		if (c < 0x80) out[o++] = c;
+		else if (c < 0x800) { out[o++] = 0xC0 | (c >> 6); out[o++] = 0x80 | (c & 0x3F); }
+		else if (c < 0x10000) { out[o++] = 0xE0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 0x3F); out[o++] = 0x80 | (c & 0x3F); }
+		else { out[o++] = 0xF0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 0x3F); out[o++] = 0x80 | ((c >> 6) & 0x3F); out[o++] = 0x80 | (c & 0x3F); }
+	}
+	return out.buffer;
+}

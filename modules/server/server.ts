@@ -1,0 +1,101 @@
+/*
+ * The server: accepts control connections, keeps the registry of sessions, refuses a
+ * connection over the cap with 421 at connect time (GVfs and rclone understand that, a
+ * "busy" after login they do not), and stops cleanly.
+ */
+import Listener from "embedded:io/socket/listener";
+import TCP from "embedded:io/socket/tcp";
+import Timer from "timer";
+import {ControlConnection} from "../session/control";
+import {Session, ServerContext} from "../session/session";
+import {DataChannelPool} from "../datachannel/pool";
+import {FileService} from "../files/service";
+import {commands} from "../commands/table";
+import {formatReply} from "../protocol/reply";
+import type {CommandTable} from "../commands/command";
+import type {ServerOptions} from "./options";
+import {log} from "../log/log";
+
+const timerClock = {
+	set: (callback: () => void, ms: number): unknown => Timer.set(callback, ms),
+	clear: (id: unknown): void => Timer.clear(id as Timer),
+};
+
+export class FtpServer implements ServerContext {
+	readonly options: ServerOptions;
+	readonly files = new FileService();
+	readonly pool: DataChannelPool;
+	readonly commands: CommandTable = commands;
+	readonly sessions = new Set<Session>();
+	#listener: Listener | undefined;
+
+	constructor(options: ServerOptions) {
+		this.options = options;
+		this.pool = new DataChannelPool(options.dataChannels, timerClock);
+		log.level = options.verbose;
+	}
+
+	now(): number {
+		return Math.floor(Date.now() / 1000);
+	}
+
+	get port(): number {
+		return this.#listener?.port ?? 0;
+	}
+
+	get running(): boolean {
+		return !!this.#listener;
+	}
+
+	start(): void {
+		if (this.#listener)
+			return;
+		const self = this;
+		this.#listener = new Listener({
+			address: this.options.host,
+			port: this.options.port,
+			onReadable(count: number) {
+				while (count--) {
+					const socket = this.read();
+					if (socket)
+						self.#accept(socket);
+				}
+			},
+		});
+		log.info(`listening on port ${this.port}`);
+	}
+
+	/** Closes every session with 421, then stops listening. */
+	stop(reason = "Server shutting down."): void {
+		for (const session of this.sessions)
+			session.close(421, reason);
+		this.sessions.clear();
+		(this.#listener as unknown as {close(): void} | undefined)?.close();
+		this.#listener = undefined;
+		log.info("stopped");
+	}
+
+	#accept(socket: TCP): void {
+		if (this.sessions.size >= this.options.maxSessions) {
+			log.warn(`refused a connection: ${this.sessions.size} sessions already`);
+			refuse(socket, formatReply(421, "Too many connections, try again later."));
+			return;
+		}
+		const control = new ControlConnection(socket);
+		const session = new Session(this, control);
+		this.sessions.add(session);
+		session.run().then(
+			() => this.sessions.delete(session),
+			(error: unknown) => {
+				this.sessions.delete(session);
+				log.error(`session ${session.remoteAddress}: ${(error as Error).message}`);
+			});
+	}
+}
+
+/** Writes one reply and closes: no session, no line reader. */
+function refuse(from: TCP, reply: string): void {
+	const control = new ControlConnection(from);
+	control.write(reply);
+	control.close();
+}

@@ -1,0 +1,58 @@
+/*
+ * The volume's C face, for native modules (ftpsock) that move file bytes without the XS heap.
+ *
+ * One volume is mounted per process: LittleFS (device partition, or an image file on the
+ * Linux host) or, on the Linux host only, a POSIX folder. Paths are absolute within the
+ * volume ("/dir/name"), already normalised and confined by the JS path rules.
+ *
+ * Errors are negative VOLUME_E* codes; the same names are the messages of the errors the
+ * JS face throws.
+ */
+#ifndef __VOLUME_H__
+#define __VOLUME_H__
+
+#include <stdint.h>
+
+enum {
+	VOLUME_OK = 0,
+	VOLUME_ENOENT = -1,			// no such file or directory
+	VOLUME_EEXIST = -2,			// already exists
+	VOLUME_ENOTDIR = -3,		// a path component is not a directory
+	VOLUME_EISDIR = -4,			// is a directory
+	VOLUME_ENOTEMPTY = -5,		// directory not empty
+	VOLUME_ENOSPC = -6,			// no space left
+	VOLUME_ENAMETOOLONG = -7,	// name or path too long
+	VOLUME_EINVAL = -8,			// invalid argument or name
+	VOLUME_EIO = -9,			// I/O error or corrupt volume
+	VOLUME_ENOMEM = -10,		// out of memory
+	VOLUME_EACCES = -11,		// not allowed (e.g. a symlink under --root)
+	VOLUME_ENOTMOUNTED = -12	// nothing mounted
+};
+
+typedef struct VolumeFileRecord *VolumeFile;
+
+// Opens for reading, positioned at `offset`. Returns NULL and sets *error on failure.
+VolumeFile volumeOpenRead(const char *path, uint32_t offset, int *error);
+
+// Opens for writing: truncate (append == 0, offset == 0), resume at `offset` (append == 0),
+// or append (append != 0). Creates the file when missing.
+VolumeFile volumeOpenWrite(const char *path, int append, uint32_t offset, int *error);
+
+// Returns bytes read (0 at end of file) or a negative VOLUME_E* code.
+int32_t volumeRead(VolumeFile file, void *buffer, uint32_t size);
+
+// Returns bytes written (all of them) or a negative VOLUME_E* code (VOLUME_ENOSPC when full).
+int32_t volumeWrite(VolumeFile file, const void *buffer, uint32_t size);
+
+// Commits and closes; for a written file, stamps its modification time. Returns 0 or a
+// negative VOLUME_E* code (a failed commit of a written file is an error: the data is not safe).
+int32_t volumeClose(VolumeFile file);
+
+// For a POSIX volume, the file descriptor behind `file` (so sendfile/splice can be used),
+// else -1.
+int volumeDescriptor(VolumeFile file);
+
+// The name of a VOLUME_E* code, e.g. "ENOSPC".
+const char *volumeErrorName(int32_t code);
+
+#endif

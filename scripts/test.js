@@ -1,0 +1,69 @@
+// npm test: the Node tier (pure modules), then the XS tier (the real XS host driven by real
+// clients). Without the SDK the XS tier cannot run, and the run fails, unless FTPD_SKIP_XS=1.
+import {spawnSync} from "node:child_process";
+import {join} from "node:path";
+import {readdirSync} from "node:fs";
+import Mocha from "mocha";
+import {projectRoot, findSDK, installHelp, buildHost} from "./sdk.js";
+
+/** `*.test.js` files under `dir` (recursively when `deep`), sorted. */
+function testFiles(dir, deep) {
+	return readdirSync(join(projectRoot, dir), {recursive: deep, withFileTypes: false})
+		.filter(f => f.endsWith(".test.js")).sort().map(f => join(projectRoot, dir, f));
+}
+
+function step(title) {
+	console.log(`\n=== ${title}`);
+}
+
+function runMocha(files, timeout) {
+	const mocha = new Mocha({timeout, reporter: "spec"});
+	files.forEach(f => mocha.addFile(f));
+	return mocha.loadFilesAsync().then(() => new Promise(resolve => {
+		const counts = {passed: 0, failed: 0, pending: 0};
+		const runner = mocha.run(() => resolve(counts));
+		runner.on("pass", () => counts.passed++);
+		runner.on("fail", () => counts.failed++);
+		runner.on("pending", () => counts.pending++);
+	}));
+}
+
+const tsc = join(projectRoot, "node_modules", ".bin", "tsc");
+
+step("Node tier: compile the pure modules");
+const compiled = spawnSync(tsc, ["-p", join(projectRoot, "tests", "unit", "tsconfig.json")], {stdio: "inherit"});
+if (compiled.status !== 0)
+	process.exit(1);
+
+step("Node tier: unit tests");
+const unit = await runMocha(testFiles("tests/unit", true), 10000);
+
+let xs = {passed: 0, failed: 0, pending: 0};
+const sdk = findSDK();
+if (!sdk) {
+	if (process.env.FTPD_SKIP_XS === "1") {
+		console.log("\n" + "!".repeat(72));
+		console.log("!!! FTPD_SKIP_XS=1: the XS tier was NOT run. Only the Node tier was tested.");
+		console.log("!!! Nothing here shows that the server works on the XS engine.");
+		console.log("!".repeat(72));
+	}
+	else {
+		console.error("\nThe XS tier cannot run: " + installHelp);
+		console.error("(Set FTPD_SKIP_XS=1 to run only the Node tier.)");
+		process.exit(1);
+	}
+}
+else {
+	step("XS tier: build the Linux host");
+	process.env.FTPD_BINARY = buildHost({quiet: true});
+	console.log(process.env.FTPD_BINARY);
+	step("XS tier: the real XS host, driven by real clients");
+	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true)];
+	xs = await runMocha(files, 120000);
+}
+
+const passed = unit.passed + xs.passed, failed = unit.failed + xs.failed;
+console.log(`\nNode tier: ${unit.passed} passed, ${unit.failed} failed`);
+console.log(sdk ? `XS tier: ${xs.passed + xs.failed} tests ran on the XS host (${xs.passed} passed, ${xs.failed} failed)` : "XS tier: not run");
+console.log(`${passed} passed, ${failed} failed`);
+process.exit((failed || (!sdk && process.env.FTPD_SKIP_XS !== "1")) ? 1 : 0);

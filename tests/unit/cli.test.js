@@ -1,0 +1,49 @@
+import {expect} from "chai";
+import {cli, options} from "./load.js";
+
+const none = () => undefined;
+const parse = (args, env = {}) => cli.parseCommandLine(args, name => env[name]);
+
+describe("Linux host command line", () => {
+	it("has the documented defaults", () => {
+		const s = parse([]);
+		expect(s.server).to.include({host: "127.0.0.1", port: 2121, maxSessions: 8});
+		expect(s.image).to.equal("./ftpd.lfs");
+		expect(s.imageSize).to.equal(4 * 1024 * 1024);
+		expect(s.root).to.equal(undefined);
+	});
+	it("reads flags, --flag=value, and FTPD_* variables, flags winning", () => {
+		const s = parse(["--port", "2200", "--verbose=2", "--user", "u", "--password", "p"], {FTPD_PORT: "9999", FTPD_HOST: "0.0.0.0", FTPD_MAX_SESSIONS: "3"});
+		expect(s.server).to.include({port: 2200, host: "0.0.0.0", verbose: 2, user: "u", password: "p", maxSessions: 3});
+	});
+	it("serves a folder with --root", () => {
+		const s = parse(["--root", "/tmp/x"]);
+		expect(s.root).to.equal("/tmp/x");
+		expect(s.image).to.equal(undefined);
+	});
+	it("turns timeouts in seconds into ms, and reads a passive range", () => {
+		const s = parse(["--idle-timeout", "1.5", "--passive-ports", "50000-50010"]);
+		expect(s.server).to.include({idleTimeout: 1500, passivePortMin: 50000, passivePortMax: 50010});
+	});
+	for (const [args, message] of [
+		[["--port", "70000"], /--port/],
+		[["--port"], /needs a value/],
+		[["--bogus"], /unknown option --bogus/],
+		[["--verbose", "3"], /--verbose/],
+		[["--user", "u"], /go together/],
+		[["--root", "/a", "--image", "b"], /together/],
+		[["--host", "localhost"], /IPv4/],
+		[["--image-size", "5000"], /image-size/],
+		[["--anonymous", "maybe"], /anonymous/],
+	]) {
+		it(`refuses ${args.join(" ")}`, () => {
+			expect(() => parse(args)).to.throw(message);
+		});
+	}
+	it("without an account, anonymous users may write; with one, anonymous is off", () => {
+		expect(options.makeOptions({}).anonymous).to.equal("write");
+		expect(options.makeOptions({user: "u", password: "p"}).anonymous).to.equal("off");
+		expect(options.makeOptions({anonymous: "read"}).anonymous).to.equal("read");
+	});
+	void none;
+});

@@ -1,0 +1,85 @@
+import {expect} from "chai";
+import {utf8, lines, reply, address} from "./load.js";
+
+function split(...chunks) {
+	const out = [];
+	const splitter = new lines.LineSplitter({line: text => out.push(text), invalid: problem => out.push({problem})});
+	for (const chunk of chunks)
+		splitter.feed(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Uint8Array.from(chunk));
+	return out;
+}
+
+describe("LineSplitter", () => {
+	it("splits CRLF and bare LF lines, across chunks", () => {
+		expect(split("USER a\r\nPA", "SS b\r", "\nNOOP\n")).to.deep.equal(["USER a", "PASS b", "NOOP"]);
+	});
+	it("keeps a partial line until its end arrives", () => {
+		expect(split("LIST")).to.deep.equal([]);
+	});
+	it("decodes UTF-8 names", () => {
+		expect(split("MKD dossier été ✓\r\n")).to.deep.equal(["MKD dossier été ✓"]);
+	});
+	it("accepts a 1024-byte line and rejects a 1025-byte one, then goes on", () => {
+		const ok = "X".repeat(1024), long = "Y".repeat(1025);
+		expect(split(ok + "\r\n", long + "\r\nNOOP\r\n")).to.deep.equal([ok, {problem: "too long"}, "NOOP"]);
+	});
+	it("discards the rest of a huge line without keeping it", () => {
+		expect(split("A".repeat(100000), "\r\nNOOP\r\n")).to.deep.equal([{problem: "too long"}, "NOOP"]);
+	});
+	it("rejects NUL and invalid UTF-8", () => {
+		expect(split([0x4e, 0x00, 0x0a], [0x43, 0x57, 0x44, 0x20, 0xc3, 0x28, 0x0a])).to.deep.equal([{problem: "NUL"}, {problem: "not UTF-8"}]);
+		expect(split([0xc0, 0xaf, 0x0a])).to.deep.equal([{problem: "not UTF-8"}]);
+		expect(split([0xed, 0xa0, 0x80, 0x0a])).to.deep.equal([{problem: "not UTF-8"}]);
+	});
+	it("drops Telnet IP/DM before ABOR, keeps IAC IAC as 0xFF", () => {
+		expect(split([0xff, 0xf4, 0xff, 0xf2, ...Buffer.from("ABOR\r\n")])).to.deep.equal(["ABOR"]);
+		expect(split([0xff, 0xfb, 0x01, ...Buffer.from("NOOP\r\n")])).to.deep.equal(["NOOP"]);
+	});
+});
+
+describe("parseCommand", () => {
+	it("upper-cases the verb and keeps the argument's spaces", () => {
+		expect(lines.parseCommand("stor  my file ")).to.deep.equal({verb: "STOR", argument: " my file "});
+		expect(lines.parseCommand("pwd")).to.deep.equal({verb: "PWD", argument: ""});
+	});
+});
+
+describe("utf8", () => {
+	it("round-trips text with astral characters", () => {
+		const text = "a é ✓ 😀 z";
+		const bytes = new Uint8Array(utf8.encodeUTF8(text));
+		expect(Buffer.from(bytes).toString("utf8")).to.equal(text);
+		expect(utf8.decodeUTF8(bytes, 0, bytes.length)).to.equal(text);
+		expect(utf8.utf8Length(text)).to.equal(Buffer.byteLength(text));
+	});
+});
+
+describe("replies", () => {
+	it("formats single and multi-line replies", () => {
+		expect(reply.formatReply(200, "ok")).to.equal("200 ok\r\n");
+		expect(reply.formatReply(211, "Features:\nSIZE\nEnd")).to.equal("211-Features:\r\n SIZE\r\n211 End\r\n");
+	});
+	it("doubles quotes in 257 paths", () => {
+		expect(reply.quotePath('/a "b"')).to.equal('"/a ""b"""');
+	});
+});
+
+describe("host-port arguments", () => {
+	it("parses PORT and refuses malformed ones", () => {
+		expect(address.parsePort("127,0,0,1,4,1")).to.deep.equal({address: "127.0.0.1", port: 1025});
+		expect(address.parsePort("127,0,0,1,4")).to.equal(undefined);
+		expect(address.parsePort("256,0,0,1,4,1")).to.equal(undefined);
+		expect(address.parsePort("a,0,0,1,4,1")).to.equal(undefined);
+	});
+	it("parses EPRT with any delimiter, and tells IPv6 apart", () => {
+		expect(address.parseEprt("|1|10.0.0.2|6446|")).to.deep.equal({address: "10.0.0.2", port: 6446});
+		expect(address.parseEprt("!1!10.0.0.2!6446!")).to.deep.equal({address: "10.0.0.2", port: 6446});
+		expect(address.parseEprt("|2|::1|6446|")).to.equal("protocol");
+		expect(address.parseEprt("|1|10.0.0.2|70000|")).to.equal(undefined);
+		expect(address.parseEprt("|1|10.0.0|80|")).to.equal(undefined);
+	});
+	it("formats 227 and 229", () => {
+		expect(address.formatPasv("127.0.0.1", 1025)).to.equal("Entering Passive Mode (127,0,0,1,4,1).");
+		expect(address.formatEpsv(50000)).to.equal("Entering Extended Passive Mode (|||50000|)");
+	});
+});
