@@ -1,0 +1,920 @@
+/*
+ * ECMA-419 TCP socket and listener for the headless Linux host, on the GLib main loop.
+ *
+ * Same JS API and callback order as the lwIP implementation the server runs on devices:
+ * - onWritable(count) once the connection is established, then whenever room opens again
+ *   after writes; count is the free space of a native output queue (kTCPOutputSize), so a
+ *   write never loses bytes: what the kernel does not take stays queued until G_IO_OUT.
+ * - write() only queues. The queue goes to the kernel when the JS turn ends (after the
+ *   callbacks of a loop dispatch, or on the next G_IO_OUT for writes made elsewhere), the
+ *   way lwIP writes with TCP_WRITE_FLAG_MORE and outputs later: the lines of a multi-line
+ *   reply leave together, with no Nagle stall between them.
+ * - onReadable(count) with the total buffered when bytes arrive; onError only once every
+ *   buffered byte has been read (peer EOF or a socket error).
+ * - close() flushes the output queue, then closes; calling it twice is harmless.
+ *
+ * Everything is driven by fd watches (g_unix_fd_add) on the default context, with
+ * G_IO_IN / G_IO_OUT requested only while needed, and by a one-shot idle source for what
+ * falls due without I/O (room to announce, onError after the last read), the way lwIP posts
+ * its deliveries to the machine. No timers, no polling.
+ */
+
+#ifndef _GNU_SOURCE
+	#define _GNU_SOURCE		// accept4(): accepted sockets non-blocking without a second call
+#endif
+
+#include "xsmc.h"
+#include "mc.xs.h"			// for xsID_* values
+#include "builtinCommon.h"
+
+#include <glib-unix.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+void xs_lin_tcp_destructor(void *data);
+void xs_lin_listener_destructor(void *data);
+
+#define kTCPInputSize (16384)
+#define kTCPOutputSize (8192)
+#define kListenerPendingSize (64)
+
+/*
+	TCP
+*/
+
+struct TCPRecord {
+	int				fd;
+	xsMachine		*the;
+	xsSlot			obj;
+	guint			watch;			// g_unix_fd_add source, 0 when no condition is wanted
+	GIOCondition	watching;
+	guint			idle;			// pending delivery requested from a JS call
+	int				useCount;		// the JS object, a closing flush, a callback in progress
+
+	uint8_t			format;
+	uint8_t			attached;		// owned by a JS object, which is remembered while open
+	uint8_t			connecting;		// non-blocking connect() in progress
+	uint8_t			ready;			// connected: reads, writes and getters work
+	uint8_t			eof;			// peer sent FIN
+	uint8_t			reported;		// onError delivered (or owed no more)
+	uint8_t			closing;		// close() called: flush the output queue, then close
+	uint8_t			readable;		// bytes arrived since the last onReadable
+	uint8_t			busy;			// in tcpReady / tcpIdle, which settle the watch afterwards
+	uint8_t			hasAddresses;
+	int				failure;		// errno of a socket error, 0 when none
+
+	uint32_t		announced;		// writable count the JS side was last told
+	xsSlot			*onReadable;
+	xsSlot			*onWritable;
+	xsSlot			*onError;
+
+	struct sockaddr_in	local;
+	struct sockaddr_in	remote;
+
+	uint32_t		inStart;
+	uint32_t		inEnd;
+	uint32_t		outStart;
+	uint32_t		outEnd;
+	uint8_t			input[kTCPInputSize];
+	uint8_t			output[kTCPOutputSize];
+};
+typedef struct TCPRecord TCPRecord;
+typedef struct TCPRecord *TCP;
+
+static TCP tcpCreate(void);
+static void tcpHold(TCP tcp);
+static void tcpRelease(TCP tcp);
+static void tcpFree(TCP tcp);
+static void tcpDetach(xsMachine *the, xsSlot *instance, TCP tcp);
+static void tcpEstablished(TCP tcp);
+static void tcpFail(TCP tcp, int failure);
+static void tcpReceive(TCP tcp);
+static void tcpFlush(TCP tcp);
+static void tcpFinish(TCP tcp);
+static void tcpWatch(TCP tcp);
+static void tcpSchedule(TCP tcp);
+static void tcpSettle(TCP tcp);
+static void tcpDeliver(TCP tcp);
+static gboolean tcpReady(gint fd, GIOCondition condition, gpointer data);
+static gboolean tcpIdle(gpointer data);
+static void xs_lin_tcp_mark(xsMachine* the, void* it, xsMarkRoot markRoot);
+
+static const xsHostHooks xsTCPHooks = {
+	xs_lin_tcp_destructor,
+	xs_lin_tcp_mark,
+	NULL
+};
+
+#define tcpInputUsed(tcp) ((tcp)->inEnd - (tcp)->inStart)
+#define tcpOutputUsed(tcp) ((tcp)->outEnd - (tcp)->outStart)
+#define tcpOutputFree(tcp) (kTCPOutputSize - tcpOutputUsed(tcp))
+
+void xs_lin_tcp_constructor(xsMachine *the)
+{
+	TCP tcp;
+	uint8_t format = kIOFormatBuffer, nodelay = 0;
+	xsSlot *onReadable, *onWritable, *onError;
+
+	if (0 == xsmcArgc) {
+		// an empty socket for Listener.prototype.read() to fill; it owns nothing that needs
+		// the main loop, so it is not remembered: dropped unused, the collector closes its fd
+		tcp = tcpCreate();
+		if (!tcp)
+			xsRangeError("no memory");
+		tcp->the = the;
+		xsmcSetHostData(xsThis, tcp);
+		xsSetHostHooks(xsThis, (xsHostHooks *)&xsTCPHooks);
+		return;
+	}
+
+	xsmcVars(1);
+
+	format = builtinInitializeFormat(the, format);
+	if ((kIOFormatNumber != format) && (kIOFormatBuffer != format))
+		xsRangeError("unimplemented");
+
+	onReadable = builtinGetCallback(the, xsID_onReadable);
+	onWritable = builtinGetCallback(the, xsID_onWritable);
+	onError = builtinGetCallback(the, xsID_onError);
+
+	if (xsmcHas(xsArg(0), xsID_nodelay)) {
+		xsmcGet(xsVar(0), xsArg(0), xsID_nodelay);
+		nodelay = xsmcToBoolean(xsVar(0)) ? 2 : 1;
+	}
+
+	if (xsmcHas(xsArg(0), xsID_from)) {
+		xsmcGet(xsVar(0), xsArg(0), xsID_from);
+		tcp = xsmcGetHostDataValidate(xsVar(0), (void *)&xsTCPHooks);
+		if (!tcp || (tcp->fd < 0))
+			xsUnknownError("invalid from");
+
+		// the record moves to the new object, with its buffers and state
+		if (tcp->attached)
+			tcpDetach(the, &xsVar(0), tcp);		// its hold passes to the new object
+		else {
+			xsmcSetHostData(xsVar(0), NULL);
+			xsmcSetHostDestructor(xsVar(0), NULL);
+		}
+		xsmcSetHostData(xsThis, tcp);
+		xsSetHostHooks(xsThis, (xsHostHooks *)&xsTCPHooks);
+		tcp->announced = 0;
+		tcp->readable = tcpInputUsed(tcp) ? 1 : 0;
+	}
+	else {
+		char addressString[64];
+		struct sockaddr_in address = {0};
+		int port;
+
+		xsmcGet(xsVar(0), xsArg(0), xsID_address);
+		xsmcToStringBuffer(xsVar(0), addressString, sizeof(addressString));
+		if (1 != inet_pton(AF_INET, addressString, &address.sin_addr))
+			xsUnknownError("invalid address");
+
+		xsmcGet(xsVar(0), xsArg(0), xsID_port);
+		port = builtinGetSignedInteger(the, &xsVar(0));
+		if ((port < 0) || (port > 65535))
+			xsRangeError("invalid port");
+		address.sin_family = AF_INET;
+		address.sin_port = htons((uint16_t)port);
+
+		tcp = tcpCreate();
+		if (!tcp)
+			xsRangeError("no memory");
+		tcp->the = the;
+		// installed first, so that the collector frees the record if anything below throws
+		xsmcSetHostData(xsThis, tcp);
+		xsSetHostHooks(xsThis, (xsHostHooks *)&xsTCPHooks);
+
+		tcp->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (tcp->fd < 0)
+			xsUnknownError("no socket: %s", strerror(errno));
+
+		// as on lwIP, a refused connect is reported through onError, never by the constructor
+		if (connect(tcp->fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+			if (EINPROGRESS == errno)
+				tcp->connecting = 1;
+			else
+				tcpFail(tcp, errno);
+		}
+		else
+			tcpEstablished(tcp);
+	}
+
+	if (nodelay && (tcp->fd >= 0)) {
+		int value = (2 == nodelay) ? 1 : 0;
+		setsockopt(tcp->fd, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value));
+	}
+
+	builtinInitializeTarget(the);
+
+	tcp->the = the;
+	tcp->format = format;
+	tcp->onReadable = onReadable;
+	tcp->onWritable = onWritable;
+	tcp->onError = onError;
+	tcp->obj = xsThis;
+	xsRemember(tcp->obj);
+	tcp->attached = 1;
+
+	// the first onWritable / onReadable / onError come from the loop, never from here
+	if (tcp->failure || tcp->eof || tcp->readable)
+		tcpSchedule(tcp);
+	tcpWatch(tcp);
+}
+
+void xs_lin_tcp_destructor(void *data)
+{
+	TCP tcp = data;
+	if (!tcp) return;
+
+	// only unreachable objects get here: empty sockets never filled or adopted, or every
+	// object when the machine is deleted; nothing may call back into JS any more
+	tcp->attached = 0;
+	tcp->onReadable = tcp->onWritable = tcp->onError = NULL;
+	tcpRelease(tcp);
+}
+
+void xs_lin_tcp_close(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostData(xsThis);
+
+	if (!tcp || !xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks))
+		return;		// already closed
+
+	if (!tcp->attached) {
+		// an empty socket: nothing to flush
+		xsmcSetHostData(xsThis, NULL);
+		xsmcSetHostDestructor(xsThis, NULL);
+		tcpRelease(tcp);
+		return;
+	}
+
+	tcpDetach(the, &xsThis, tcp);
+	if (tcpOutputUsed(tcp) && !tcp->failure && (tcp->fd >= 0)) {
+		// keep the record until G_IO_OUT has flushed the queue (from the loop, like any write)
+		tcp->closing = 1;
+		tcpHold(tcp);
+		tcpWatch(tcp);
+	}
+	else
+		tcpFinish(tcp);
+	tcpRelease(tcp);		// the object's hold, inherited from tcpDetach
+}
+
+void xs_lin_tcp_read(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	uint32_t available = tcpInputUsed(tcp), requested;
+	uint8_t *in = tcp->input + tcp->inStart;
+
+	if (!available)
+		return;
+
+	if (kIOFormatNumber == tcp->format) {
+		requested = 1;
+		xsmcSetInteger(xsResult, *in);
+	}
+	else if ((xsmcArgc > 0) && (xsReferenceType == xsmcTypeOf(xsArg(0)))) {
+		void *data;
+		xsUnsignedValue byteLength;
+
+		xsmcGetBufferWritable(xsArg(0), &data, &byteLength);
+		if ((0 == byteLength) || (byteLength > available))
+			xsUnknownError("invalid");
+		requested = (uint32_t)byteLength;
+		c_memmove(data, in, requested);
+		xsmcSetInteger(xsResult, requested);
+	}
+	else {
+		if (0 == xsmcArgc)
+			requested = available;
+		else {
+			int count = xsmcToInteger(xsArg(0));
+			if ((count <= 0) || ((uint32_t)count > available))
+				xsUnknownError("invalid");
+			requested = (uint32_t)count;
+		}
+		// the allocation may collect garbage, never move the native buffer: `in` stays valid
+		c_memmove(xsmcSetArrayBuffer(xsResult, NULL, requested), in, requested);
+	}
+
+	tcp->inStart += requested;
+	if (tcp->inStart == tcp->inEnd)
+		tcp->inStart = tcp->inEnd = 0;
+
+	if (!tcp->busy)
+		tcpWatch(tcp);		// when the buffer was full: room again, listen for more
+	if (!tcpInputUsed(tcp) && (tcp->eof || tcp->failure) && !tcp->reported)
+		tcpSchedule(tcp);	// the last buffered byte is read: onError is due
+}
+
+void xs_lin_tcp_write(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	xsUnsignedValue needed;
+	void *buffer;
+	uint8_t value;
+	uint32_t available;
+
+	if (tcp->failure || tcp->reported) {
+		// as on lwIP, what is written once the connection failed or ended goes nowhere
+		xsmcSetInteger(xsResult, 0);
+		return;
+	}
+	if (!tcp->ready || (tcp->fd < 0))
+		xsUnknownError("not ready");
+
+	if (kIOFormatBuffer == tcp->format)
+		xsmcGetBufferReadable(xsArg(0), &buffer, &needed);
+	else {
+		needed = 1;
+		value = (uint8_t)xsmcToInteger(xsArg(0));
+		buffer = &value;
+	}
+
+	available = tcpOutputFree(tcp);
+	if (needed > available)
+		xsUnknownError("would block");
+
+	if (needed) {
+		if ((tcp->outEnd + needed) > kTCPOutputSize) {
+			c_memmove(tcp->output, tcp->output + tcp->outStart, tcpOutputUsed(tcp));
+			tcp->outEnd -= tcp->outStart;
+			tcp->outStart = 0;
+		}
+		c_memmove(tcp->output + tcp->outEnd, buffer, needed);
+		tcp->outEnd += needed;
+		// sent at the end of this JS turn, with whatever else it writes: by tcpSettle when
+		// called back from the loop, else on G_IO_OUT
+		if (!tcp->busy)
+			tcpWatch(tcp);
+	}
+
+	tcp->announced = available - needed;
+	xsmcSetInteger(xsResult, tcp->announced);
+}
+
+static void tcpGetAddress(xsMachine *the, TCP tcp, struct sockaddr_in *address)
+{
+	char buffer[INET_ADDRSTRLEN];
+
+	if (!tcp->hasAddresses)
+		return;		// undefined: not connected yet
+	if (inet_ntop(AF_INET, &address->sin_addr, buffer, sizeof(buffer)))
+		xsmcSetString(xsResult, buffer);
+}
+
+void xs_lin_tcp_get_remoteAddress(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	tcpGetAddress(the, tcp, &tcp->remote);
+}
+
+void xs_lin_tcp_get_remotePort(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	if (tcp->hasAddresses)
+		xsmcSetInteger(xsResult, ntohs(tcp->remote.sin_port));
+}
+
+void xs_lin_tcp_get_localAddress(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	tcpGetAddress(the, tcp, &tcp->local);
+}
+
+void xs_lin_tcp_get_localPort(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	if (tcp->hasAddresses)
+		xsmcSetInteger(xsResult, ntohs(tcp->local.sin_port));
+}
+
+void xs_lin_tcp_get_format(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	builtinGetFormat(the, tcp->format);
+}
+
+void xs_lin_tcp_set_format(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsThis, (void *)&xsTCPHooks);
+	uint8_t format = builtinSetFormat(the);
+	if ((kIOFormatNumber != format) && (kIOFormatBuffer != format))
+		xsRangeError("unimplemented");
+	tcp->format = format;
+}
+
+TCP tcpCreate(void)
+{
+	TCP tcp = c_calloc(1, sizeof(TCPRecord));
+	if (!tcp)
+		return NULL;
+	tcp->fd = -1;
+	tcp->format = kIOFormatBuffer;
+	tcp->useCount = 1;		// the JS object
+	return tcp;
+}
+
+void tcpHold(TCP tcp)
+{
+	tcp->useCount += 1;
+}
+
+void tcpRelease(TCP tcp)
+{
+	tcp->useCount -= 1;
+	if (tcp->useCount <= 0)
+		tcpFree(tcp);
+}
+
+void tcpFree(TCP tcp)
+{
+	if (tcp->watch)
+		g_source_remove(tcp->watch);
+	if (tcp->idle)
+		g_source_remove(tcp->idle);
+	if (tcp->fd >= 0)
+		close(tcp->fd);
+	c_free(tcp);
+}
+
+// Unlinks the record from its JS object, which may then be collected. The caller inherits
+// the object's hold on the record.
+void tcpDetach(xsMachine *the, xsSlot *instance, TCP tcp)
+{
+	xsmcSetHostData(*instance, NULL);
+	xsmcSetHostDestructor(*instance, NULL);
+	xsForget(tcp->obj);
+	tcp->attached = 0;
+	tcp->onReadable = tcp->onWritable = tcp->onError = NULL;
+	tcp->readable = 0;
+}
+
+void tcpEstablished(TCP tcp)
+{
+	socklen_t length;
+
+	tcp->connecting = 0;
+	tcp->ready = 1;
+	if (tcp->hasAddresses)
+		return;
+	// kept, so that the getters still answer once the peer has gone
+	length = sizeof(tcp->local);
+	if (getsockname(tcp->fd, (struct sockaddr *)&tcp->local, &length) < 0)
+		return;
+	length = sizeof(tcp->remote);
+	if (getpeername(tcp->fd, (struct sockaddr *)&tcp->remote, &length) < 0)
+		return;
+	tcp->hasAddresses = 1;
+}
+
+void tcpFail(TCP tcp, int failure)
+{
+	tcp->failure = failure ? failure : EIO;
+	tcp->connecting = 0;
+	tcp->outStart = tcp->outEnd = 0;		// nobody will take these bytes now
+	// a send failing after the callbacks ran (or from a JS call) leaves no watch to report it
+	if (tcp->attached)
+		tcpSchedule(tcp);
+}
+
+void tcpReceive(TCP tcp)
+{
+	ssize_t count;
+
+	if (tcp->inStart) {
+		c_memmove(tcp->input, tcp->input + tcp->inStart, tcpInputUsed(tcp));
+		tcp->inEnd -= tcp->inStart;
+		tcp->inStart = 0;
+	}
+	if (kTCPInputSize == tcp->inEnd)
+		return;
+
+	do {
+		count = recv(tcp->fd, tcp->input + tcp->inEnd, kTCPInputSize - tcp->inEnd, MSG_DONTWAIT);
+	} while ((count < 0) && (EINTR == errno));
+
+	if (count > 0) {
+		tcp->inEnd += (uint32_t)count;
+		tcp->readable = 1;
+	}
+	else if (0 == count)
+		tcp->eof = 1;
+	else if ((EAGAIN != errno) && (EWOULDBLOCK != errno))
+		tcpFail(tcp, errno);
+}
+
+void tcpFlush(TCP tcp)
+{
+	while (tcpOutputUsed(tcp) && (tcp->fd >= 0) && !tcp->failure) {
+		ssize_t count = send(tcp->fd, tcp->output + tcp->outStart, tcpOutputUsed(tcp), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (count > 0)
+			tcp->outStart += (uint32_t)count;
+		else if ((count < 0) && (EINTR == errno))
+			continue;
+		else if ((count < 0) && ((EAGAIN == errno) || (EWOULDBLOCK == errno)))
+			break;
+		else
+			tcpFail(tcp, (count < 0) ? errno : EIO);
+	}
+	if (tcp->outStart == tcp->outEnd)
+		tcp->outStart = tcp->outEnd = 0;
+}
+
+// The last step of close(), once the queue is flushed (or cannot be).
+void tcpFinish(TCP tcp)
+{
+	if (tcp->fd >= 0) {
+		// Closing a socket with unread input makes the kernel reset the connection, and a
+		// reset can destroy the reply just flushed before the peer reads it: discard what
+		// has already arrived so that close() ends with a FIN.
+		uint8_t scratch[2048];
+		int rounds = 32;
+		while (rounds-- && (recv(tcp->fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0))
+			;
+		if (tcp->watch) {
+			g_source_remove(tcp->watch);	// also fine from the source's own callback
+			tcp->watch = 0;
+			tcp->watching = 0;
+		}
+		close(tcp->fd);
+		tcp->fd = -1;
+	}
+	if (tcp->closing) {
+		tcp->closing = 0;
+		tcpRelease(tcp);		// the flush's hold
+	}
+}
+
+// Asks the loop for exactly the conditions the record needs now.
+void tcpWatch(TCP tcp)
+{
+	GIOCondition wanted = 0;
+
+	if ((tcp->fd >= 0) && !tcp->failure) {
+		if (tcp->connecting)
+			wanted = G_IO_OUT;
+		else if (tcp->ready) {
+			if (tcpOutputUsed(tcp))
+				wanted |= G_IO_OUT;
+			if (tcp->attached) {
+				if (!tcp->eof && (tcpInputUsed(tcp) < kTCPInputSize))
+					wanted |= G_IO_IN;
+				// room the JS side has not been told about: announced from the loop, at once
+				// when the queue is empty (the kernel took it all), else once G_IO_OUT drains it
+				if (tcp->onWritable && !tcp->reported && (tcpOutputFree(tcp) > tcp->announced) && !tcpOutputUsed(tcp))
+					tcpSchedule(tcp);
+			}
+		}
+	}
+
+	if (wanted == tcp->watching)
+		return;
+	if (tcp->watch)
+		g_source_remove(tcp->watch);	// also fine from the source's own callback
+	tcp->watch = wanted ? g_unix_fd_add(tcp->fd, wanted, tcpReady, tcp) : 0;
+	tcp->watching = wanted;
+}
+
+void tcpSchedule(TCP tcp)
+{
+	// default priority: at the idle priority it would starve behind busy sockets
+	if (!tcp->idle)
+		tcp->idle = g_idle_add_full(G_PRIORITY_DEFAULT, tcpIdle, tcp, NULL);
+}
+
+gboolean tcpIdle(gpointer data)
+{
+	TCP tcp = data;
+
+	tcp->idle = 0;
+	tcpHold(tcp);
+	tcp->busy = 1;
+	tcpDeliver(tcp);
+	tcp->busy = 0;
+	tcpSettle(tcp);
+	tcpRelease(tcp);
+	return G_SOURCE_REMOVE;
+}
+
+gboolean tcpReady(gint fd, GIOCondition condition, gpointer data)
+{
+	TCP tcp = data;
+
+	(void)fd;
+	tcpHold(tcp);
+	tcp->busy = 1;
+
+	if (tcp->connecting) {
+		int failure = 0;
+		socklen_t length = sizeof(failure);
+		if (getsockopt(tcp->fd, SOL_SOCKET, SO_ERROR, &failure, &length) < 0)
+			failure = errno;
+		if (failure)
+			tcpFail(tcp, failure);
+		else
+			tcpEstablished(tcp);
+	}
+	else if (tcp->ready) {
+		if ((condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && (tcp->watching & G_IO_IN))
+			tcpReceive(tcp);
+		if ((condition & G_IO_ERR) && !tcp->failure) {
+			int failure = 0;
+			socklen_t length = sizeof(failure);
+			if ((0 == getsockopt(tcp->fd, SOL_SOCKET, SO_ERROR, &failure, &length)) && failure)
+				tcpFail(tcp, failure);
+		}
+		tcpFlush(tcp);
+	}
+
+	tcpDeliver(tcp);
+	tcp->busy = 0;
+	tcpSettle(tcp);
+	tcpRelease(tcp);
+	return G_SOURCE_CONTINUE;
+}
+
+// After the callbacks: sends what they wrote (the end of the JS turn), finishes a close
+// whose queue is empty, and asks the loop for what is needed next.
+void tcpSettle(TCP tcp)
+{
+	tcpFlush(tcp);
+	if (tcp->closing && (!tcpOutputUsed(tcp) || tcp->failure))
+		tcpFinish(tcp);
+	else if (tcp->fd >= 0)
+		tcpWatch(tcp);
+}
+
+// Calls back in the lwIP order: onReadable, then onWritable, then onError once nothing
+// buffered is left. Any callback may close the socket: check before each.
+void tcpDeliver(TCP tcp)
+{
+	xsMachine *the = tcp->the;
+
+	if (!tcp->attached)
+		return;
+
+	if (tcp->readable) {
+		tcp->readable = 0;
+		if (tcp->onReadable && tcpInputUsed(tcp)) {
+			xsBeginHost(the);
+				xsmcSetInteger(xsResult, tcpInputUsed(tcp));
+				xsCallFunction1(xsReference(tcp->onReadable), tcp->obj, xsResult);
+			xsEndHost(the);
+			if (!tcp->attached)
+				return;
+		}
+	}
+
+	if (tcp->ready && !tcp->failure && !tcp->reported && tcp->onWritable) {
+		uint32_t available = tcpOutputFree(tcp);
+		if (available > tcp->announced) {
+			tcp->announced = available;
+			xsBeginHost(the);
+				xsmcSetInteger(xsResult, available);
+				xsCallFunction1(xsReference(tcp->onWritable), tcp->obj, xsResult);
+			xsEndHost(the);
+			if (!tcp->attached)
+				return;
+		}
+	}
+
+	if ((tcp->eof || tcp->failure) && !tcpInputUsed(tcp) && !tcp->reported) {
+		tcp->reported = 1;
+		if (tcp->onError) {
+			xsBeginHost(the);
+				xsCallFunction0(xsReference(tcp->onError), tcp->obj);
+			xsEndHost(the);
+		}
+	}
+}
+
+void xs_lin_tcp_mark(xsMachine* the, void* it, xsMarkRoot markRoot)
+{
+	TCP tcp = it;
+
+	if (tcp->onReadable)
+		(*markRoot)(the, tcp->onReadable);
+	if (tcp->onWritable)
+		(*markRoot)(the, tcp->onWritable);
+	if (tcp->onError)
+		(*markRoot)(the, tcp->onError);
+}
+
+/*
+	Listener
+*/
+
+struct ListenerRecord {
+	int				fd;
+	xsMachine		*the;
+	xsSlot			obj;
+	guint			watch;
+	uint8_t			remembered;
+	xsSlot			*onReadable;
+
+	// accepted connections not read yet, oldest first
+	int				pendingStart;
+	int				pendingCount;
+	int				pending[kListenerPendingSize];
+};
+typedef struct ListenerRecord ListenerRecord;
+typedef struct ListenerRecord *Listener;
+
+static void listenerWatch(Listener listener);
+static gboolean listenerReady(gint fd, GIOCondition condition, gpointer data);
+static void xs_lin_listener_mark(xsMachine* the, void* it, xsMarkRoot markRoot);
+
+static const xsHostHooks xsListenerHooks = {
+	xs_lin_listener_destructor,
+	xs_lin_listener_mark,
+	NULL
+};
+
+void xs_lin_listener_constructor(xsMachine *the)
+{
+	Listener listener;
+	struct sockaddr_in address = {0};
+	int port = 0, yes = 1;
+	xsSlot *onReadable;
+
+	xsmcVars(1);
+
+	if (xsmcHas(xsArg(0), xsID_port)) {
+		xsmcGet(xsVar(0), xsArg(0), xsID_port);
+		port = builtinGetSignedInteger(the, &xsVar(0));
+		if ((port < 0) || (port > 65535))
+			xsRangeError("invalid port");
+	}
+
+	address.sin_family = AF_INET;
+	address.sin_port = htons((uint16_t)port);
+	address.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (xsmcHas(xsArg(0), xsID_address)) {
+		xsmcGet(xsVar(0), xsArg(0), xsID_address);
+		if (xsmcTest(xsVar(0))) {
+			char addressString[64];
+			xsmcToStringBuffer(xsVar(0), addressString, sizeof(addressString));
+			if (1 != inet_pton(AF_INET, addressString, &address.sin_addr))
+				xsUnknownError("invalid address");
+		}
+	}
+
+	onReadable = builtinGetCallback(the, xsID_onReadable);
+
+	if (kIOFormatSocketTCP != builtinInitializeFormat(the, kIOFormatSocketTCP))
+		xsRangeError("unimplemented");
+
+	listener = c_calloc(1, sizeof(ListenerRecord));
+	if (!listener)
+		xsRangeError("no memory");
+	listener->fd = -1;
+	listener->the = the;
+	// installed first, so that the collector frees the record if anything below throws
+	xsmcSetHostData(xsThis, listener);
+	xsSetHostHooks(xsThis, (xsHostHooks *)&xsListenerHooks);
+
+	listener->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (listener->fd < 0)
+		xsUnknownError("no socket: %s", strerror(errno));
+	setsockopt(listener->fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+	if (bind(listener->fd, (struct sockaddr *)&address, sizeof(address)) < 0)
+		xsUnknownError("bind failed: %s", strerror(errno));
+	if (listen(listener->fd, SOMAXCONN) < 0)
+		xsUnknownError("listen failed: %s", strerror(errno));
+
+	builtinInitializeTarget(the);
+
+	listener->onReadable = onReadable;
+	listener->obj = xsThis;
+	xsRemember(listener->obj);
+	listener->remembered = 1;
+	listenerWatch(listener);
+}
+
+void xs_lin_listener_destructor(void *data)
+{
+	Listener listener = data;
+	if (!listener) return;
+
+	if (listener->watch)
+		g_source_remove(listener->watch);
+	if (listener->fd >= 0)
+		close(listener->fd);
+	while (listener->pendingCount) {
+		close(listener->pending[listener->pendingStart]);
+		listener->pendingStart = (listener->pendingStart + 1) % kListenerPendingSize;
+		listener->pendingCount -= 1;
+	}
+	c_free(listener);
+}
+
+void xs_lin_listener_close(xsMachine *the)
+{
+	Listener listener = xsmcGetHostData(xsThis);
+
+	if (!listener || !xsmcGetHostDataValidate(xsThis, (void *)&xsListenerHooks))
+		return;		// already closed
+	if (listener->remembered)
+		xsForget(listener->obj);
+	xsmcSetHostData(xsThis, NULL);
+	xsmcSetHostDestructor(xsThis, NULL);
+	xs_lin_listener_destructor(listener);
+}
+
+// read() with the empty socket made by listener.js: fills it with the oldest pending
+// connection, or answers undefined when there is none.
+void xs_lin_listener_read(xsMachine *the)
+{
+	Listener listener = xsmcGetHostDataValidate(xsThis, (void *)&xsListenerHooks);
+	TCP tcp;
+
+	if (!listener->pendingCount)
+		return;
+
+	tcp = xsmcGetHostDataValidate(xsArg(0), (void *)&xsTCPHooks);
+	if (!tcp || (tcp->fd >= 0) || tcp->attached)
+		xsUnknownError("invalid socket");
+
+	tcp->fd = listener->pending[listener->pendingStart];
+	listener->pendingStart = (listener->pendingStart + 1) % kListenerPendingSize;
+	listener->pendingCount -= 1;
+	tcpEstablished(tcp);
+	xsResult = xsArg(0);
+
+	if ((kListenerPendingSize - 1) == listener->pendingCount)
+		listenerWatch(listener);		// was full: accept again
+}
+
+void xs_lin_listener_get_port(xsMachine *the)
+{
+	Listener listener = xsmcGetHostDataValidate(xsThis, (void *)&xsListenerHooks);
+	struct sockaddr_in address;
+	socklen_t length = sizeof(address);
+
+	if (getsockname(listener->fd, (struct sockaddr *)&address, &length) < 0)
+		return;
+	xsmcSetInteger(xsResult, ntohs(address.sin_port));
+}
+
+void listenerWatch(Listener listener)
+{
+	// when the pending list is full, the kernel's backlog holds the next connections
+	uint8_t wanted = (listener->fd >= 0) && (listener->pendingCount < kListenerPendingSize);
+
+	if (wanted && !listener->watch)
+		listener->watch = g_unix_fd_add(listener->fd, G_IO_IN, listenerReady, listener);
+	else if (!wanted && listener->watch) {
+		g_source_remove(listener->watch);
+		listener->watch = 0;
+	}
+}
+
+gboolean listenerReady(gint fd, GIOCondition condition, gpointer data)
+{
+	Listener listener = data;
+	xsMachine *the = listener->the;
+	int accepted = 0;
+
+	(void)fd;
+	(void)condition;
+	while (listener->pendingCount < kListenerPendingSize) {
+		int skt = accept4(listener->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (skt < 0) {
+			if ((EINTR == errno) || (ECONNABORTED == errno))
+				continue;
+			// EAGAIN: all taken. EMFILE and the like: the connection stays in the backlog and
+			// the still-readable listener retries on the next loop iteration
+			break;
+		}
+		listener->pending[(listener->pendingStart + listener->pendingCount) % kListenerPendingSize] = skt;
+		listener->pendingCount += 1;
+		accepted += 1;
+	}
+	listenerWatch(listener);
+
+	// the callback may close the listener: nothing touches the record after it
+	if (accepted && listener->onReadable) {
+		xsBeginHost(the);
+			xsmcSetInteger(xsResult, listener->pendingCount);
+			xsCallFunction1(xsReference(listener->onReadable), listener->obj, xsResult);
+		xsEndHost(the);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+void xs_lin_listener_mark(xsMachine* the, void* it, xsMarkRoot markRoot)
+{
+	Listener listener = it;
+
+	if (listener->onReadable)
+		(*markRoot)(the, listener->onReadable);
+}
