@@ -21,12 +21,14 @@ function run(command, args, options) {
 function jsOnlyMakefile(text) {
 	const lines = text.split("\n");
 	const platformStart = lines.findIndex((line, i) => line === "#" && /Copyright/.test(lines[i + 1] ?? ""));
-	const jobs = lines.findIndex(line => line.startsWith("MAKEFLAGS += $(MAKEFLAGS_JOBS)"));
+	// the platform part ends with its MAKEFLAGS block; the module rules follow
+	const jobs = lines.findIndex(line => /^MAKEFLAGS \+= (\$\(MAKEFLAGS_JOBS\)|--jobs)/.test(line));
 	if ((platformStart < 0) || (jobs < 0))
 		throw new Error("unexpected device makefile layout (mcconfig changed?)");
 	const rulesStart = lines.indexOf("endif", jobs) + 1;
 	return [
 		...lines.slice(0, platformStart),
+		"MAKEFLAGS += --silent",
 		"all: $(TMP_DIR)/mc.xs.c",
 		"$(TMP_DIR)/mc.xs.c: $(MODULES) $(MANIFEST)",
 		"\t@echo '# xsl modules'",
@@ -40,7 +42,14 @@ for (const target of targets) {
 	rmSync(out, {recursive: true, force: true});
 	mkdirSync(out, {recursive: true});
 	console.log(`=== ${target}: TypeScript → XS bytecode → mc.xs.c`);
-	const config = run(join(sdk, "build", "bin", "lin", "release", "mcconfig"), ["-p", target, "-o", out, join(projectRoot, "manifest.json"), "ssid=check", "password=check"], {cwd: projectRoot});
+	// mcconfig wants the ESP8266 tools folder to exist even to write the makefile; an empty one
+	// will do, since only the JS steps run
+	const targetEnv = {...env};
+	if ((target === "esp") && !env.ESP_BASE) {
+		targetEnv.ESP_BASE = join(out, "esp-base");
+		mkdirSync(targetEnv.ESP_BASE, {recursive: true});
+	}
+	const config = run(join(sdk, "build", "bin", "lin", "release", "mcconfig"), ["-p", target, "-o", out, join(projectRoot, "manifest.json"), "ssid=check", "password=check"], {cwd: projectRoot, env: targetEnv});
 	if (!config.ok) {
 		console.error(config.output);
 		console.error(`${target}: mcconfig failed`);
