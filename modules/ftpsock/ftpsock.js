@@ -1,0 +1,89 @@
+/*
+ * ftpsock's JS face (contract: ftpsock.d.ts). The native side calls back once per operation;
+ * here those callbacks become Promises and codes become Errors. File bytes never come here.
+ */
+
+function listen(address, port, portMin, portMax, peer, callback) @ "xs_ftpsock_listener";
+function open(from, port, callback) @ "xs_ftpsock_connection";
+function sendFile(path, offset, idleTimeout, callback) @ "xs_ftpsock_connection_send_file";
+function receiveFile(path, mode, offset, idleTimeout, callback) @ "xs_ftpsock_connection_receive_file";
+function send(data, callback) @ "xs_ftpsock_connection_send";
+function localAddress(remote) @ "xs_ftpsock_local_address_for";
+
+function idleTimeout(options) {
+	const timeout = options?.idleTimeout ?? 0;
+	if (!(timeout >= 0))
+		throw new RangeError("invalid idleTimeout");
+	return timeout;
+}
+
+// The one native callback shape of a transfer: (code, bytes), code undefined on success.
+function settle(resolve, reject) {
+	return (code, bytes) => code ? reject(new Error(code)) : resolve(bytes);
+}
+
+export class DataListener extends Native("xs_ftpsock_listener_destructor") {
+	constructor(options) {
+		super();
+		const {onConnect, onError} = options;
+		const code = listen.call(this, options.address, options.port ?? 0, options.portMin ?? 0, options.portMax ?? 0, options.peer, code => {
+			if (code)
+				onError?.(code);
+			else
+				onConnect(new DataConnection(this));
+		});
+		if (code)
+			throw new Error(code);
+	}
+	get port() @ "xs_ftpsock_listener_get_port";
+	close() @ "xs_ftpsock_listener_close";
+}
+
+export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
+	// Not for applications: (listener) takes what a DataListener accepted; (address, port,
+	// callback) connects.
+	constructor(from, port, callback) {
+		super();
+		const code = open.call(this, from, port, callback);
+		if (code)		// failed at once (e.g. EMFILE): reported as a later failure would be, after connect() returned
+			Promise.resolve(code).then(callback);
+	}
+	static connect(options) {
+		const {onConnect, onError} = options;
+		const connection = new DataConnection(options.address, options.port, code => code ? onError(code) : onConnect(connection));
+		return connection;
+	}
+	get remoteAddress() @ "xs_ftpsock_connection_get_remoteAddress";
+	get remotePort() @ "xs_ftpsock_connection_get_remotePort";
+	get bytes() @ "xs_ftpsock_connection_get_bytes";
+	sendFile(path, offset, options) {
+		return new Promise((resolve, reject) => {
+			const code = sendFile.call(this, path, offset, idleTimeout(options), settle(resolve, reject));
+			if (code)
+				reject(new Error(code));
+		});
+	}
+	receiveFile(path, mode, offset, options) {
+		return new Promise((resolve, reject) => {
+			const code = receiveFile.call(this, path, mode, offset, idleTimeout(options), settle(resolve, reject));
+			if (code)
+				reject(new Error(code));
+		});
+	}
+	send(data) {
+		return new Promise((resolve, reject) => {
+			const code = send.call(this, data, settle(() => resolve(), reject));
+			if (code)
+				reject(new Error(code));
+		});
+	}
+	abort() @ "xs_ftpsock_connection_abort";
+	close() @ "xs_ftpsock_connection_close";
+}
+
+export function localAddressFor(remote) {
+	const address = localAddress(remote);
+	if (address.startsWith("E"))		// a code, as dotted quads start with a digit
+		throw new Error(address);
+	return address;
+}
