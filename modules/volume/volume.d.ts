@@ -27,11 +27,11 @@ declare module "volume" {
 	export function mountImage(path: string, size: number): void;
 	/** Linux host: a POSIX folder; symlinks are refused. */
 	export function mountRoot(directory: string): void;
-	/** Devices: LittleFS on the flash storage partition, formatted when it does not mount. */
+	/** Devices: LittleFS on the flash storage partition, formatted when it does not mount. Nothing when it is mounted already (the app's "file" module mounts it on first use). */
 	export function mountPartition(): void;
 	/** Closes every open FileHandle and Directory (their later use throws ENOTMOUNTED); nothing when nothing is mounted. */
 	export function unmount(): void;
-	/** The kind ("littlefs" or "posix") of the mounted volume, undefined when none. Every mount throws EEXIST while one is mounted. */
+	/** The kind ("littlefs" or "posix") of the mounted volume, undefined when none. mountImage and mountRoot throw EEXIST while a volume is mounted. */
 	export function mounted(): string | undefined;
 
 	export function info(): Info;
@@ -47,15 +47,18 @@ declare module "volume" {
 	/** sets the modification time (seconds since the epoch, UTC) */
 	export function setTime(path: string, mtime: number): void;
 
-	/** Entries of a directory, without "." and "..", in no particular order. */
+	/** Entries of a directory, without "." and "..", in no particular order. On a POSIX volume, symlinks and special files are left out. */
 	export class Directory {
 		constructor(path: string);
-		/** undefined at the end */
+		/** undefined at the end (which also releases the directory's C state) and after close */
 		next(): Entry | undefined;
 		close(): void;
 	}
 
-	/** mode: "r" read, "w" truncate or create, "a" append or create, "r+" read/write without truncating */
+	/**
+	 * mode: "r" read, "w" truncate or create, "a" append or create, "r+" read/write without truncating.
+	 * Reading a handle not opened for reading, writing one not opened for writing, or any use after close() is EINVAL.
+	 */
 	export class FileHandle {
 		constructor(path: string, mode: "r" | "w" | "a" | "r+");
 		/** reads into `buffer` (or a view's bytes), returns bytes read (0 at end) */

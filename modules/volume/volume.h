@@ -7,6 +7,10 @@
  *
  * Errors are negative VOLUME_E* codes; the same names are the messages of the errors the
  * JS face throws.
+ *
+ * Call from the thread that runs the XS machine: the volume has no locks. A file still open
+ * when the volume is unmounted is closed under its owner; volumeRead/volumeWrite then return
+ * VOLUME_ENOTMOUNTED and volumeClose only frees it.
  */
 #ifndef __VOLUME_H__
 #define __VOLUME_H__
@@ -31,11 +35,13 @@ enum {
 
 typedef struct VolumeFileRecord *VolumeFile;
 
-// Opens for reading, positioned at `offset`. Returns NULL and sets *error on failure.
+// Opens for reading, positioned at `offset` (past the end: reads return 0). Returns NULL and
+// sets *error on failure.
 VolumeFile volumeOpenRead(const char *path, uint32_t offset, int *error);
 
-// Opens for writing: truncate (append == 0, offset == 0), resume at `offset` (append == 0),
-// or append (append != 0). Creates the file when missing.
+// Opens for writing: truncate (append == 0, offset == 0), resume at `offset` (append == 0;
+// nothing after `offset` is truncated; an offset past the end is VOLUME_EINVAL), or append
+// (append != 0). Creates the file when missing.
 VolumeFile volumeOpenWrite(const char *path, int append, uint32_t offset, int *error);
 
 // Returns bytes read (0 at end of file) or a negative VOLUME_E* code.
