@@ -58,7 +58,7 @@ else {
 	process.env.FTPD_BINARY = buildHost({quiet: true});
 	console.log(process.env.FTPD_BINARY);
 	step("XS tier: the real XS host, driven by real clients");
-	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true)];
+	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true), ...testFiles("tests/clients", true)];
 	xs = await runMocha(files, 120000);
 }
 

@@ -72,6 +72,17 @@ export const files: CommandTable = {
 			session.reply(213, `Modify=${formatTimeval(time)}; ${argument.slice(space + 1)}`);
 		},
 	},
+	AVBL: {
+		argument: "optional", help: "AVBL [<path>]",
+		feat: ["AVBL"],
+		run(session, argument) {
+			// draft-peterson-streamlined-ftp-command-extensions: bytes free where an upload would go
+			if (argument)
+				session.server.files.requireDirectory(session.resolve(argument));
+			const {total, used} = session.server.files.info();
+			session.reply(213, String(Math.max(0, total - used)));
+		},
+	},
 	REST: {
 		argument: "required", help: "REST <offset>",
 		feat: ["REST STREAM"],

@@ -13,6 +13,7 @@ import {formatListLine, formatMlsxLine, ListEntry} from "../listing/format";
 import {splitListArgument} from "../listing/arguments";
 import {baseName, parentOf, joinPath} from "../files/paths";
 import {FtpError} from "../files/service";
+import Timer from "timer";
 
 /** Listing text is sent in pieces of about this many characters. */
 const LISTING_CHUNK = 1024;
@@ -110,6 +111,11 @@ async function storeReplacing(session: Session, path: string, opening: string): 
 	await session.transfer(opening, async connection => {
 		try {
 			await connection.receiveFile(temporary, "w", 0, {idleTimeout});
+			// a client that dies closes both connections: its data FIN looks like a complete
+			// upload, so let a control FIN that arrived with it be seen before replacing
+			await nextTurn();
+			if (session.control.closed)
+				throw new Error("ECONNRESET");
 			files.rename(temporary, path);
 		}
 		catch (error) {
@@ -117,6 +123,10 @@ async function storeReplacing(session: Session, path: string, opening: string): 
 			throw error;
 		}
 	});
+}
+
+function nextTurn(): Promise<void> {
+	return new Promise(resolve => { Timer.set(() => resolve(), 0); });
 }
 
 /** The folder an upload goes to must exist, and the target must not be a folder. */

@@ -147,6 +147,33 @@ export class FileService {
 		}
 	}
 
+	/**
+	 * Removes temporary uploads left by a power loss or a kill in mid-upload (the files they
+	 * were replacing are intact); returns how many. Run once, before serving.
+	 */
+	sweepTemporaries(folder = "/"): number {
+		let removed = 0;
+		const subfolders: string[] = [];
+		const directory = new volume.Directory(folder);
+		try {
+			for (let entry = directory.next(); entry; entry = directory.next()) {
+				const path = joinPath(folder, entry.name);
+				if (entry.directory)
+					subfolders.push(path);
+				else if (entry.name.startsWith(TEMPORARY_PREFIX)) {
+					volume.remove(path);
+					removed++;
+				}
+			}
+		}
+		finally {
+			directory.close();
+		}
+		for (const path of subfolders)
+			removed += this.sweepTemporaries(path);
+		return removed;
+	}
+
 	#call<T>(operation: () => T): T {
 		try {
 			return operation();

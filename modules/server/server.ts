@@ -28,6 +28,7 @@ export class FtpServer implements ServerContext {
 	readonly commands: CommandTable = commands;
 	readonly sessions = new Set<Session>();
 	#listener: Listener | undefined;
+	#swept = false;
 
 	constructor(options: ServerOptions) {
 		this.options = options;
@@ -50,6 +51,11 @@ export class FtpServer implements ServerContext {
 	start(): void {
 		if (this.#listener)
 			return;
+		// once per boot: later starts follow a stop() that aborted every upload cleanly
+		const swept = this.#swept ? 0 : this.files.sweepTemporaries();
+		this.#swept = true;
+		if (swept)
+			log.info(`removed ${swept} unfinished upload${(swept > 1) ? "s" : ""} left by an interruption`);
 		const self = this;
 		this.#listener = new Listener({
 			address: this.options.host,

@@ -11,7 +11,7 @@ import {formatReply} from "../protocol/reply";
 import {resolvePath, isProblem} from "../files/paths";
 import {FileService, FtpError, isHidden, replyFor} from "../files/service";
 import type {DataConnection} from "ftpsock";
-import type {CommandTable} from "../commands/command";
+import type {Command, CommandTable} from "../commands/command";
 import type {DataChannelPool} from "../datachannel/pool";
 import type {ServerOptions} from "../server/options";
 import {log} from "../log/log";
@@ -22,6 +22,8 @@ export interface ServerContext {
 	readonly files: FileService;
 	readonly pool: DataChannelPool;
 	readonly commands: CommandTable;
+	/** every connected session, for SITE WHO */
+	readonly sessions: ReadonlySet<Session>;
 	/** seconds since the epoch */
 	now(): number;
 }
@@ -49,7 +51,11 @@ export class Session {
 	/** what the session is doing, for STAT and the live console */
 	activity = "idle";
 	lastCommandAt: number;
+	/** the data transfer under way (its verb and start, seconds since the epoch), for SITE WHO and the live console */
+	currentTransfer: {verb: string; since: number} | undefined;
 	#timer: Timer | undefined;
+	/** ms since the epoch when a session that is not logged in is closed */
+	#loginDeadline: number | undefined;
 	#aborted = false;
 	#transferring = false;
 
@@ -119,6 +125,7 @@ export class Session {
 	async transfer(opening: string, move: (connection: DataConnection) => Promise<unknown>): Promise<void> {
 		const connection = await this.data.open();
 		this.reply(150, opening);
+		this.currentTransfer = {verb: this.activity, since: this.server.now()};
 		this.#transferring = true;
 		this.#aborted = false;
 		try {
@@ -144,6 +151,7 @@ export class Session {
 			log.warn(`${this.remoteAddress}: transfer failed: ${code}`);
 		}
 		finally {
+			this.currentTransfer = undefined;
 			this.#transferring = false;
 			this.#aborted = false;
 		}
@@ -162,13 +170,13 @@ export class Session {
 		if (!command)
 			return this.reply(502, "Command not implemented.");
 		if (!command.anonymous && !this.loggedIn)
-			return this.reply(530, "Please login with USER and PASS.");
+			return this.#refuse(command, 530, "Please login with USER and PASS.");
 		if ((command.argument === "required") && !argument.length)
-			return this.reply(501, `Syntax: ${command.help}`);
+			return this.#refuse(command, 501, `Syntax: ${command.help}`);
 		if ((command.argument === "none") && argument.length)
-			return this.reply(501, `Syntax: ${command.help}`);
+			return this.#refuse(command, 501, `Syntax: ${command.help}`);
 		if (command.writes && !this.writable)
-			return this.reply(550, "Permission denied.");
+			return this.#refuse(command, 550, "Permission denied.");
 		if (verb === "RNTO")
 			this.renameFrom = renameFrom;
 		this.activity = verb;
@@ -190,6 +198,17 @@ export class Session {
 		}
 	}
 
+	/**
+	 * A transfer command refused before it runs gives the data channel back, as one that
+	 * fails while running does: a PASV left behind would hold the one shared channel until
+	 * the passive timeout, and every other session would wait for it.
+	 */
+	#refuse(command: Command, code: number, text: string): void {
+		if (command.transfer)
+			this.data.release();
+		this.reply(code, text);
+	}
+
 	#interrupt(line: string | undefined): boolean {
 		if (!this.#transferring || (undefined === line))
 			return false;
@@ -201,11 +220,21 @@ export class Session {
 		return true;
 	}
 
-	/** The login timeout before login, the idle timeout after. */
+	/**
+	 * The login timeout before login, the idle timeout after. The login timeout counts from
+	 * the connection (or from the logout of USER/REIN), not from the last command: a client
+	 * that sends NOOP and never logs in must not keep one of the few sessions for ever.
+	 */
 	#arm(): void {
 		this.#disarm();
 		const o = this.server.options;
-		const ms = this.loggedIn ? o.idleTimeout : o.loginTimeout;
+		let ms = o.idleTimeout;
+		if (this.loggedIn)
+			this.#loginDeadline = undefined;
+		else {
+			this.#loginDeadline ??= Date.now() + o.loginTimeout;
+			ms = Math.max(0, this.#loginDeadline - Date.now());
+		}
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
 			log.info(`${this.remoteAddress}: ${this.loggedIn ? "idle" : "login"} timeout`);

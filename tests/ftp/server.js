@@ -19,13 +19,14 @@ export function ftpdBinary() {
  * @param {string[]} [o.args] extra flags
  * @param {string} [o.image] image file to use (default: a new one in a temporary folder)
  * @param {string} [o.dir] temporary folder to reuse (e.g. to restart on the same image)
+ * @param {string} [o.binary] another build of the host (default: the project's)
  */
-export async function startServer({args = [], image, dir} = {}) {
+export async function startServer({args = [], image, dir, binary} = {}) {
 	dir ??= mkdtempSync(join(tmpdir(), "ftpd-test-"));
 	const usesRoot = args.includes("--root");
 	image ??= join(dir, "ftpd.lfs");
 	const argv = ["--port", "0", "--verbose", "2", ...(usesRoot ? [] : ["--image", image]), ...args];
-	const proc = spawn(ftpdBinary(), argv, {stdio: ["ignore", "pipe", "pipe"]});
+	const proc = spawn(binary ?? ftpdBinary(), argv, {stdio: ["ignore", "pipe", "pipe"]});
 	const server = {
 		proc, dir, image, host: "127.0.0.1", port: 0, url: "",
 		stdout: "", stderr: "",

@@ -895,6 +895,10 @@ gboolean listenerReady(gint fd, GIOCondition condition, gpointer data)
 			// the still-readable listener retries on the next loop iteration
 			break;
 		}
+		// urgent data in line: FTP clients send ABOR (ftplib) or Telnet DM (tnftp) with MSG_OOB,
+		// and Linux would otherwise take that byte out of the stream and break the line
+		int one = 1;
+		setsockopt(skt, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 		listener->pending[(listener->pendingStart + listener->pendingCount) % kListenerPendingSize] = skt;
 		listener->pendingCount += 1;
 		accepted += 1;

@@ -1,0 +1,308 @@
+// The file service on the XS host: confinement, uploads that lose nothing (drops, ABOR,
+// kill -9), a full volume, modification times, and the user's app sharing the volume.
+import {expect} from "chai";
+import {randomBytes, createHash} from "node:crypto";
+import {mkdirSync, mkdtempSync, writeFileSync, symlinkSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {startServer} from "./server.js";
+import {RawClient, readAll} from "./raw.js";
+import {buildHost} from "../../scripts/sdk.js";
+
+const sha = data => createHash("sha256").update(data).digest("hex");
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+async function retr(client, path) {
+	const data = await client.passive();
+	const reply = await client.command(`RETR ${path}`);
+	if (reply.code !== 150) {
+		data.destroy();
+		return {reply};
+	}
+	const bytes = await readAll(data);
+	return {reply: await client.reply(), bytes};
+}
+
+async function stor(client, path, bytes) {
+	const data = await client.passive();
+	const reply = await client.command(`STOR ${path}`);
+	if (reply.code !== 150) {
+		data.destroy();
+		return reply;
+	}
+	data.end(bytes);
+	return client.reply();
+}
+
+/** Starts a STOR of `total` bytes and sends only the first `sent`; returns the sockets. */
+async function partialStor(client, path, total, sent) {
+	const data = await client.passive();
+	expect((await client.command(`STOR ${path}`)).code).to.equal(150);
+	await new Promise(resolve => data.write(randomBytes(sent), resolve));
+	await sleep(100);	// the server has written them to the temporary file
+	return data;
+}
+
+describe("files: nothing outside the served root", function () {
+	this.timeout(60000);
+	let server, outsideSize;
+	before(async () => {
+		const base = mkdtempSync(join(tmpdir(), "ftpd-root-"));
+		const root = join(base, "served");
+		mkdirSync(root);
+		mkdirSync(join(root, "sub"));
+		writeFileSync(join(root, "inside.txt"), "inside");
+		outsideSize = 12345;
+		writeFileSync(join(base, "outside.txt"), randomBytes(outsideSize));
+		symlinkSync(join(base, "outside.txt"), join(root, "link.txt"));
+		symlinkSync(base, join(root, "dirlink"));
+		server = await startServer({args: ["--root", root], dir: base});
+	});
+	after(async () => { await server?.dispose(); });
+
+	const attempts = ["../outside.txt", "../../outside.txt", "/../outside.txt", "/..", "../../../..", "..\\outside.txt",
+		"sub/../../outside.txt", "%2e%2e/outside.txt", "%2e%2e", "....//outside.txt", "/../../../../etc/passwd",
+		"link.txt", "dirlink/outside.txt", "dirlink"];
+
+	for (const path of attempts) {
+		it(`never reaches outside through "${path}"`, async () => {
+			const c = await RawClient.login(server.port);
+			const size = await c.command(`SIZE ${path}`);
+			expect(size.text).not.to.include(String(outsideSize));
+			expect([550, 553]).to.include(size.code);
+			const {reply, bytes} = await retr(c, path);
+			expect([550, 553], reply.text).to.include(reply.code);
+			expect(bytes).to.equal(undefined);
+			const cwd = await c.command(`CWD ${path}`);
+			if (cwd.code === 250) {
+				// ".." stops at the root: it can only land on the root or inside it
+				const pwd = await c.command("PWD");
+				expect(pwd.text).to.match(/^257 "\/[^"]*"/);
+				const {bytes: listing} = await (async () => {
+					const data = await c.passive();
+					await c.command("NLST");
+					const b = await readAll(data);
+					await c.reply();
+					return {bytes: b};
+				})();
+				expect(listing.toString()).not.to.include("outside.txt");
+			}
+			else
+				expect([550, 553]).to.include(cwd.code);
+			expect((await c.command("NOOP")).code).to.equal(200);
+			c.close();
+		});
+	}
+
+	it("answers bad names clearly: NUL, CR inside a name, over-long paths and lines", async () => {
+		const c = await RawClient.login(server.port);
+		c.send(Buffer.from("SIZE a\0b\r\n"));
+		expect((await c.reply()).code).to.equal(500);
+		expect((await c.command("MKD a\rb")).code).to.equal(553);
+		expect((await c.command("MKD " + "x".repeat(300))).code).to.equal(553);
+		expect((await c.command("MKD " + "x".repeat(2000))).code).to.equal(500);
+		expect((await c.command("NOOP")).code).to.equal(200);
+		c.close();
+	});
+
+	it("keeps symlinks out of listings and refuses to enter or read them", async () => {
+		const c = await RawClient.login(server.port);
+		const data = await c.passive();
+		await c.command("LIST");
+		const listing = (await readAll(data)).toString();
+		await c.reply();
+		expect(listing).to.include("inside.txt");
+		expect(listing).not.to.include("link.txt");
+		expect(listing).not.to.include("dirlink");
+		c.close();
+	});
+});
+
+describe("files: uploads that lose nothing", function () {
+	this.timeout(90000);
+	let server;
+	const original = randomBytes(200 * 1024 + 3);
+	before(async () => { server = await startServer(); });
+	after(async () => { await server?.dispose(); });
+
+	async function expectOriginal(path) {
+		const c = await RawClient.login(server.port);
+		const {reply, bytes} = await retr(c, path);
+		expect(reply.code).to.equal(226);
+		expect(sha(bytes)).to.equal(sha(original));
+		const data = await c.passive();
+		await c.command("NLST -a");
+		const names = (await readAll(data)).toString().split("\r\n").filter(Boolean);
+		await c.reply();
+		expect(names.filter(n => n.startsWith(".ftpd")), "temporary files are gone").to.deep.equal([]);
+		c.close();
+	}
+
+	before(async () => {
+		const c = await RawClient.login(server.port);
+		expect((await stor(c, "keep.bin", original)).code).to.equal(226);
+		c.close();
+	});
+
+	for (const percent of [10, 50, 99]) {
+		it(`keeps the old file when the client vanishes (reset) at ${percent} %`, async () => {
+			const total = 1024 * 1024;
+			const c = await RawClient.login(server.port);
+			const data = await partialStor(c, "keep.bin", total, Math.floor(total * percent / 100));
+			data.resetAndDestroy();
+			c.socket.resetAndDestroy();
+			await sleep(300);
+			await expectOriginal("keep.bin");
+		});
+		it(`keeps the old file when the client closes both connections at ${percent} %`, async () => {
+			const total = 1024 * 1024;
+			const c = await RawClient.login(server.port);
+			const data = await partialStor(c, "keep.bin", total, Math.floor(total * percent / 100));
+			// a killed client: the kernel closes both with FIN
+			c.socket.destroy();
+			data.destroy();
+			await sleep(300);
+			await expectOriginal("keep.bin");
+		});
+	}
+
+	it("keeps the old file on ABOR (426, then 226)", async () => {
+		const c = await RawClient.login(server.port);
+		const data = await partialStor(c, "keep.bin", 1 << 20, 300 * 1024);
+		data.on("error", () => {});
+		expect((await c.command("ABOR")).code).to.equal(426);
+		expect((await c.reply()).code).to.equal(226);
+		expect((await c.command("NOOP")).code).to.equal(200);
+		c.close();
+		await expectOriginal("keep.bin");
+	});
+
+	it("replaces the file once an upload completes", async () => {
+		const c = await RawClient.login(server.port);
+		const next = randomBytes(77777);
+		expect((await stor(c, "other.bin", next)).code).to.equal(226);
+		const {bytes} = await retr(c, "other.bin");
+		expect(sha(bytes)).to.equal(sha(next));
+		c.close();
+	});
+});
+
+describe("files: kill -9 in mid-upload", function () {
+	this.timeout(90000);
+	it("restarts on the same image with the old file byte-exact and no leftover", async () => {
+		const original = randomBytes(150 * 1024);
+		let server = await startServer();
+		const {dir, image} = server;
+		try {
+			let c = await RawClient.login(server.port);
+			expect((await stor(c, "precious.bin", original)).code).to.equal(226);
+			const data = await partialStor(c, "precious.bin", 2 << 20, 700 * 1024);
+			await server.stop("SIGKILL");
+			data.destroy();
+			c.close();
+			server = await startServer({dir, image});
+			c = await RawClient.login(server.port);
+			const {reply, bytes} = await retr(c, "precious.bin");
+			expect(reply.code).to.equal(226);
+			expect(sha(bytes)).to.equal(sha(original));
+			expect(server.stderr).to.match(/removed 1 unfinished upload/);
+			c.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
+});
+
+describe("files: a full volume", function () {
+	this.timeout(60000);
+	let server;
+	before(async () => { server = await startServer({args: ["--image-size", String(256 * 1024)]}); });
+	after(async () => { await server?.dispose(); });
+
+	it("answers 552, keeps the old file, and accepts an upload after deleting", async () => {
+		const c = await RawClient.login(server.port);
+		const old = randomBytes(60 * 1024);
+		expect((await stor(c, "old.bin", old)).code).to.equal(226);
+		const before = Number((await c.command("AVBL")).text.slice(4));
+		expect(before).to.be.greaterThan(0).and.lessThan(256 * 1024);
+		expect((await stor(c, "huge.bin", randomBytes(400 * 1024))).code).to.equal(552);
+		expect(Number((await c.command("AVBL")).text.slice(4))).to.equal(before);
+		expect(sha((await retr(c, "old.bin")).bytes)).to.equal(sha(old));
+		expect((await c.command("SIZE huge.bin")).code).to.equal(550);
+		expect((await c.command("DELE old.bin")).code).to.equal(250);
+		const fits = randomBytes(120 * 1024);
+		expect((await stor(c, "fits.bin", fits)).code).to.equal(226);
+		expect(sha((await retr(c, "fits.bin")).bytes)).to.equal(sha(fits));
+		c.close();
+	});
+});
+
+describe("files: modification times", function () {
+	this.timeout(60000);
+	it("keeps MDTM across a restart, and MFMT sets it (LIST and MLSD agree)", async () => {
+		let server = await startServer();
+		const {dir, image} = server;
+		try {
+			let c = await RawClient.login(server.port);
+			const now = Date.now();
+			expect((await stor(c, "t.bin", Buffer.from("time"))).code).to.equal(226);
+			const mdtm = await c.command("MDTM t.bin");
+			expect(mdtm.code).to.equal(213);
+			const m = /^213 (\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/.exec(mdtm.text);
+			const stamped = Date.UTC(m[1], m[2] - 1, m[3], m[4], m[5], m[6]);
+			expect(Math.abs(stamped - now)).to.be.lessThan(5000);
+			c.close();
+			await server.stop("SIGTERM");
+			server = await startServer({dir, image});
+			c = await RawClient.login(server.port);
+			expect((await c.command("MDTM t.bin")).text).to.equal(mdtm.text);
+			expect((await c.command("MFMT 20200102030405 t.bin")).code).to.equal(213);
+			expect((await c.command("MDTM t.bin")).text).to.equal("213 20200102030405");
+			const data = await c.passive();
+			await c.command("LIST t.bin");
+			expect((await readAll(data)).toString()).to.match(/ Jan  2  2020 t\.bin\r\n$/);
+			await c.reply();
+			const mlsd = await c.passive();
+			await c.command("MLSD");
+			expect((await readAll(mlsd)).toString()).to.include("modify=20200102030405;");
+			await c.reply();
+			expect((await c.command("MFMT 2020 t.bin")).code).to.equal(501);
+			c.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
+});
+
+describe("files: the user's app shares the volume", function () {
+	this.timeout(60000);
+	let binary;
+	before(function () {
+		this.timeout(600000);	// a clean build of this app, on a busy machine
+		binary = buildHost({manifest: new URL("../xs/app/manifest.json", import.meta.url).pathname, name: "ftpd-app", quiet: true});
+	});
+	it("reads through `file` what FTP uploaded, and FTP downloads what it wrote", async () => {
+		const server = await startServer({binary});
+		try {
+			const c = await RawClient.login(server.port);
+			const request = randomBytes(100 * 1024 + 1);
+			expect((await stor(c, "request.bin", request)).code).to.equal(226);
+			let reply;
+			for (let i = 0; i < 100; i++) {
+				await sleep(50);
+				if ((await c.command("SIZE reply.bin")).code === 213) {
+					reply = await retr(c, "reply.bin");
+					break;
+				}
+			}
+			expect(reply, "the app answered").to.exist;
+			expect(sha(reply.bytes)).to.equal(sha(Buffer.from(request).reverse()));
+			c.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
+});
