@@ -37,6 +37,20 @@ function jsOnlyMakefile(text) {
 	].join("\n");
 }
 
+/** Bytes per XS slot on the ESP chips (32-bit). */
+const SLOT = 16;
+
+/** What xsl put in flash: bytecode arrays and the preloaded heap, from mc.xs.c's declarations. */
+function imageSize(source) {
+	const define = name => Number(new RegExp(`#define ${name} (\\d+)`).exec(source)?.[1] ?? 0);
+	let code = 0;
+	for (const m of source.matchAll(/^static const txU1 gxCode\d+\[(\d+)\];$/gm))
+		code += Number(m[1]);
+	const slots = define("mxHeapCount");
+	const keys = define("mxKeysCount") + define("mxNamesCount") + define("mxSymbolsCount");
+	return {code, slots, aliases: define("mxAliasCount"), scripts: define("mxScriptsCount"), total: code + slots * SLOT + keys * 4};
+}
+
 for (const target of targets) {
 	const out = join(projectRoot, "build", `check-${target}`);
 	rmSync(out, {recursive: true, force: true});
@@ -66,8 +80,9 @@ for (const target of targets) {
 		failed++;
 		continue;
 	}
-	const size = statSync(join(tmp, "mc.xs.c")).size;
-	const modules = (readFileSync(join(tmp, "mc.xs.c"), "utf8").match(/\.xsb"/g) ?? []).length;
-	console.log(`${target}: ok, mc.xs.c ${size} bytes${modules ? `, ${modules} modules` : ""}`);
+	const image = imageSize(readFileSync(join(tmp, "mc.xs.c"), "utf8"));
+	console.log(`${target}: ok, XS image ${Math.round(image.total / 1024)} KB in flash: ` +
+		`${image.code} bytes of bytecode in ${image.scripts} modules, ${image.slots} preloaded slots ` +
+		`(${image.slots * SLOT} bytes), ${image.aliases} aliasable objects (copied to RAM when written)`);
 }
 process.exit(failed ? 1 : 0);

@@ -1,16 +1,17 @@
 /*
- * The devices' entry (ESP32, ESP8266). The SDK's setup/network module has joined Wi-Fi and
- * set the clock by SNTP before this runs; here the flash is mounted, the server started and
- * its URL traced. Settings come from the manifest's `config`, overridable on the mcconfig
+ * The devices' entry (ESP32, ESP8266): the flash is mounted and the server started at once
+ * (so the user's app can use the files without a network); Wi-Fi is joined and re-joined, the
+ * clock set by SNTP, the service announced by mDNS, and the URL traced each time the board
+ * gets an address. Settings come from the manifest's `config`, overridable on the mcconfig
  * command line (`ftpUser=admin ftpPassword=secret`), where every value is a string.
  */
 import config from "mc/config";
-import Net from "net";
 import * as volume from "volume";
 import {FtpServer} from "ftpd/server/server";
 import {makeOptions, ServerOptions, AnonymousAccess} from "ftpd/server/options";
 import {installConsole} from "ftpd/server/console";
 import {log} from "ftpd/log/log";
+import {joinWiFi, setClock, announce} from "ftpd/device/network";
 
 type Setting = string | number | undefined;
 
@@ -49,13 +50,23 @@ export default function main(): void {
 		trace(`<error>ftpd: cannot mount the storage partition: ${(e as Error).message}\n`);
 		return;
 	}
-	const options = makeOptions(deviceOptions(c));
-	const server = new FtpServer(options);
+	const server = new FtpServer(makeOptions(deviceOptions(c)));
 	server.start();
 	installConsole(server);
-	const ip = Net.get("IP") as string | undefined;
-	if (!ip)
-		log.warn("no IP address: is Wi-Fi configured (ssid=... password=...)?");
-	const port = (server.port === 21) ? "" : `:${server.port}`;
-	trace(`<info>ftpd: ftp://${ip ?? "0.0.0.0"}${port}/\n`);
+	const ssid = String(c.ssid ?? "");
+	if (!ssid) {
+		log.error("no Wi-Fi network: build with ssid=... password=...");
+		return;
+	}
+	let announced = false;
+	joinWiFi(ssid, String(c.password ?? ""), address => {
+		setClock(String(c.sntp ?? ""), () => {
+			if (!announced && c.hostName) {
+				announce(String(c.hostName), server.port);
+				announced = true;
+			}
+			const port = (server.port === 21) ? "" : `:${server.port}`;
+			trace(`<info>ftpd: ftp://${address}${port}/\n`);
+		});
+	});
 }
