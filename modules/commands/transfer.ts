@@ -54,19 +54,18 @@ async function sendLines(connection: DataConnection, entries: Iterable<ListEntry
 }
 
 /** The entries a LIST/NLST argument names: a folder's content, or one file. */
-function listed(session: Session, argument: string): {entries: Iterable<ListEntry>; folder: boolean} {
-	const {path: given} = splitListArgument(argument);
-	const path = session.resolve(given);
+function listed(session: Session, argument: string): Iterable<ListEntry> {
+	const path = session.resolve(splitListArgument(argument).path);
 	const entry = session.server.files.require(path);
 	if (!entry.directory)
-		return {entries: [{...entry, name: given ? baseName(path) : entry.name}], folder: false};
-	return {entries: session.server.files.list(path), folder: true};
+		return [entry];
+	return session.server.files.list(path);
 }
 
 const list: Command = {
 	argument: "optional", transfer: true, help: "LIST [<path>]",
 	async run(session, argument) {
-		const {entries} = listed(session, argument);
+		const entries = listed(session, argument);
 		const now = session.server.now();
 		await session.transfer("Here comes the directory listing.",
 			connection => sendLines(connection, entries, entry => formatListLine(entry, now, session.writable)));
@@ -76,7 +75,7 @@ const list: Command = {
 const nlst: Command = {
 	argument: "optional", transfer: true, help: "NLST [<path>]",
 	async run(session, argument) {
-		const {entries} = listed(session, argument);
+		const entries = listed(session, argument);
 		await session.transfer("Here comes the name list.", connection => sendLines(connection, entries, entry => entry.name));
 	},
 };
