@@ -40,6 +40,9 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 		const self = this;
 		this.#socket = new TCP({
 			from,
+			// replies are small and answered at once: Nagle would hold a 226 behind the
+			// client's delayed ACK of the 150 (40 ms per transfer)
+			nodelay: true,
 			onReadable(count: number) {
 				self.#readable = count;
 				self.#read();
