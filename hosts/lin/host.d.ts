@@ -9,4 +9,6 @@ declare module "host" {
 	/** Leaves the main loop; the process exits with `code`. */
 	export function exit(code?: number): void;
 	export function onSignal(callback: (name: "SIGINT" | "SIGTERM") => void): void;
+	/** Debug builds: whether xsbug is connected (trace() then goes to it). */
+	export function debuggerConnected(): boolean;
 }

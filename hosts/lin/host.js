@@ -8,3 +8,4 @@ export function print(line) @ "xs_host_print";
 export function error(line) @ "xs_host_error";
 export function exit(code) @ "xs_host_exit";
 export function onSignal(callback) @ "xs_host_on_signal";
+export function debuggerConnected() @ "xs_host_debugger";

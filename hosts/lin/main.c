@@ -12,6 +12,10 @@
 #include <glib-unix.h>
 #include <signal.h>
 
+#ifdef mxInstrument
+	#include "modInstrumentation.h"
+#endif
+
 static GMainLoop *gLoop;
 static int gExitCode;
 static int gExitRequested;
@@ -78,6 +82,65 @@ void xs_host_exit(xsMachine *the)
 	g_main_loop_quit(gLoop);
 }
 
+// Debug builds: whether xsbug is connected, so the log can go to it through trace().
+void xs_host_debugger(xsMachine *the)
+{
+#ifdef mxDebug
+	xsResult = xsBoolean(fxIsConnected(the));
+#else
+	xsResult = xsFalse;
+#endif
+}
+
+#ifdef mxInstrument
+// The XS figures of the Instrumentation module. The device hosts register these getters
+// (xs/platforms/mc/xsHosts.c); the SDK's x-cli-lin platform does not, so without them every
+// XS figure reads 0 here.
+static int32_t slotHeapUsed(void *the)
+{
+	return (int32_t)(((txMachine *)the)->currentHeapCount * sizeof(txSlot));
+}
+
+static int32_t chunkHeapUsed(void *the)
+{
+	return (int32_t)((txMachine *)the)->currentChunksSize;
+}
+
+static int32_t keysUsed(void *the)
+{
+	txMachine *machine = the;
+	return (int32_t)(machine->keyIndex - machine->keyOffset - machine->keyholeCount);
+}
+
+static int32_t garbageCollections(void *the)
+{
+	return ((txMachine *)the)->garbageCollectionCount;
+}
+
+static int32_t modulesLoaded(void *the)
+{
+	return ((txMachine *)the)->loadedModulesCount;
+}
+
+static int32_t stackUsed(void *the)
+{
+	txMachine *machine = the;
+	if (machine->stackPeak > machine->stack)
+		machine->stackPeak = machine->stack;
+	return (int32_t)((machine->stackTop - machine->stackPeak) * sizeof(txSlot));
+}
+
+static void registerInstrumentation(void)
+{
+	modInstrumentationSetCallback(SlotHeapSize, slotHeapUsed);
+	modInstrumentationSetCallback(ChunkHeapSize, chunkHeapUsed);
+	modInstrumentationSetCallback(KeysUsed, keysUsed);
+	modInstrumentationSetCallback(GarbageCollectionCount, garbageCollections);
+	modInstrumentationSetCallback(ModulesLoaded, modulesLoaded);
+	modInstrumentationSetCallback(StackRemain, stackUsed);
+}
+#endif
+
 void xs_host_on_signal(xsMachine *the)
 {
 	gSignalCallback = xsArg(0);
@@ -117,6 +180,9 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, onSignal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, onSignal, GINT_TO_POINTER(SIGINT));
 
+#ifdef mxInstrument
+	registerInstrumentation();
+#endif
 	gMachine = the = fxPrepareMachine(NULL, xsPreparation(), "ftpd", NULL, NULL);
 	xsBeginHost(the);
 	{

@@ -3,7 +3,7 @@
  * folder), the server, and a clean stop on SIGTERM/SIGINT (sessions get 421, the image is
  * unmounted, exit 0).
  */
-import {args, getenv, print, error, exit, onSignal} from "host";
+import {args, getenv, print, error, exit, onSignal, debuggerConnected} from "host";
 import Timer from "timer";
 import * as volume from "volume";
 import {parseCommandLine, usage, HostSettings} from "ftpd/host/cli";
@@ -26,8 +26,10 @@ export default function main(): void {
 		print(usage);
 		return exit(0);
 	}
-	// stdout carries only the ready line; the log goes to stderr
-	log.write = error;
+	// stdout carries only the ready line; the log goes to stderr, or to xsbug when one is
+	// connected (debug builds), where its console can change the verbosity
+	if (!debuggerConnected())
+		log.write = error;
 	try {
 		if (settings.root)
 			volume.mountRoot(settings.root);

@@ -28,6 +28,7 @@ export const auth: CommandTable = {
 			if (session.loggedIn) {
 				session.loggedIn = false;
 				session.writable = false;
+				session.account = false;
 				session.cwd = "/";
 			}
 			session.user = name;
@@ -58,8 +59,10 @@ export const auth: CommandTable = {
 					return session.close(421, "Too many failed logins, closing control connection.");
 				return session.reply(530, "Login incorrect.");
 			}
-			else
+			else {
 				session.writable = true;
+				session.account = true;
+			}
 			session.loggedIn = true;
 			log.info(`${session.remoteAddress}: ${session.user} logged in${session.writable ? "" : " (read-only)"}`);
 			session.reply(230, session.writable ? "Login successful." : "Login successful, read-only access.");
@@ -78,6 +81,7 @@ export const auth: CommandTable = {
 			session.data.release();
 			session.loggedIn = false;
 			session.writable = false;
+			session.account = false;
 			session.user = "";
 			session.cwd = "/";
 			session.binary = false;

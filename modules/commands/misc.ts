@@ -101,15 +101,6 @@ export const misc: CommandTable = {
 			].join("\n"));
 		},
 	},
-	SITE: {
-		argument: "required", help: "SITE HELP",
-		run(session, argument) {
-			const [what] = argument.split(" ");
-			if (what.toUpperCase() === "HELP")
-				return session.reply(214, "SITE commands: HELP.");
-			session.reply(504, "SITE command not understood.");
-		},
-	},
 	TYPE: {
 		argument: "required", help: "TYPE A | I | L 8",
 		run(session, argument) {

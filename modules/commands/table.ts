@@ -7,5 +7,6 @@ import {dirs} from "./dirs";
 import {files} from "./files";
 import {transfer} from "./transfer";
 import {misc} from "./misc";
+import {SITE} from "./site";
 
-export const commands: CommandTable = Object.freeze({...auth, ...dirs, ...files, ...transfer, ...misc});
+export const commands: CommandTable = Object.freeze({...auth, ...dirs, ...files, ...transfer, ...misc, SITE});

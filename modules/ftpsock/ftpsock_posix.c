@@ -24,15 +24,10 @@
  *   collected and the destructor closes the socket and the file.
  * - SIGPIPE. sendfile(2) has no MSG_NOSIGNAL; the Linux host ignores SIGPIPE (hosts/lin/main.c)
  *   so a peer reset shows up as EPIPE, reported as ECONNRESET.
- * - Next: the lwIP backend (esp32, esp), in ftpsock_lwip.c with the same JS face. Sends:
- *   volumeRead() into the one buffer, tcp_write() from it without TCP_WRITE_FLAG_COPY as far
- *   as tcp_sndbuf() allows, and refill only the part tcp_sent() reports acknowledged: the
- *   stack's send window is the flow control, and nothing is copied into pbufs of our own.
- *   The promise resolves when tcp_sent() acknowledges the last byte: the stack reads from
- *   the buffer until then, so it cannot be freed earlier. Receives: the tcp_recv()
- *   callback writes each pbuf of the chain straight to the file with volumeWrite(), frees the
- *   chain and only then calls tcp_recved(), so a slow flash closes the TCP window. Completions
- *   reach JS through modMessagePostToMachine(), since lwIP calls back from its own task.
+ * - The lwIP backend (esp32, esp) is ftpsock_lwip.c, behind the same JS face. Both device
+ *   lwIP configurations set LWIP_NETIF_TX_SINGLE_PBUF, under which tcp_write() always copies,
+ *   so it sends from one small buffer refilled as tcp_sent() frees room, and acknowledges
+ *   received pbufs (tcp_recved) only once they are written to flash.
  */
 #include "xsmc.h"
 #include "mc.xs.h"
@@ -53,8 +48,8 @@
 #ifndef MODDEF_FTPSOCK_BUFFER
 	#define MODDEF_FTPSOCK_BUFFER (16384)
 #endif
-// Work per wakeup: 8 × 16 KiB through the buffer, or 8 × 256 KiB by sendfile (the kernel
-// takes no more than the socket's send buffer anyway).
+// Work per wakeup: 8 × the buffer (64 KiB on Linux, see manifest.json), or 8 × 256 KiB by
+// sendfile (the kernel takes no more than the socket's send buffer anyway).
 #define kRoundsPerWakeup (8)
 #define kSendfileChunk (256 * 1024)
 

@@ -41,6 +41,8 @@ export class Session {
 	loggedIn = false;
 	/** may change storage */
 	writable = false;
+	/** logged in as the configured account (not as a guest) */
+	account = false;
 	loginFailures = 0;
 	cwd = "/";
 	binary = false;
