@@ -2,7 +2,7 @@
 // clients). Without the SDK the XS tier cannot run, and the run fails, unless FTPD_SKIP_XS=1.
 import {spawnSync} from "node:child_process";
 import {join} from "node:path";
-import {readdirSync} from "node:fs";
+import {readdirSync, writeFileSync} from "node:fs";
 import Mocha from "mocha";
 import {projectRoot, findSDK, installHelp, buildHost} from "./sdk.js";
 
@@ -34,6 +34,8 @@ step("Node tier: compile the pure modules");
 const compiled = spawnSync(tsc, ["-p", join(projectRoot, "tests", "unit", "tsconfig.json")], {stdio: "inherit"});
 if (compiled.status !== 0)
 	process.exit(1);
+// the project is ESM; the compiled pure modules are CommonJS (extensionless relative imports)
+writeFileSync(join(projectRoot, "build", "unit", "package.json"), '{"type": "commonjs"}\n');
 
 step("Node tier: unit tests");
 const unit = await runMocha(testFiles("tests/unit", true), 10000);
