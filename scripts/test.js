@@ -28,6 +28,11 @@ function runMocha(files, timeout) {
 	}));
 }
 
+// the clients print non-ASCII names (été) only in a UTF-8 locale; CI may have none set
+const locale = process.env.LC_ALL || process.env.LC_CTYPE || process.env.LANG || "";
+if (!/utf-?8/i.test(locale))
+	process.env.LC_ALL = "C.UTF-8";
+
 const tsc = join(projectRoot, "node_modules", ".bin", "tsc");
 
 step("Node tier: compile the pure modules");
