@@ -12,7 +12,7 @@ import Timer from "timer";
 import {log} from "ftpd/log/log";
 
 /** Pauses between attempts to join, in ms; the last one repeats. */
-const RETRY_PAUSES = [1000, 2000, 5000, 10000, 30000];
+const RETRY_PAUSES = Object.freeze([1000, 2000, 5000, 10000, 30000]);
 
 /**
  * Joins `ssid` and keeps joined; calls `onAddress` with the IP address each time one is

@@ -21,7 +21,8 @@ function delay(ms: number): Promise<void> {
 	return new Promise(resolve => { Timer.set(() => resolve(), ms); });
 }
 
-export const auth: CommandTable = {
+// frozen deeply (an XS extension): preloaded, the table stays in flash
+export const auth: CommandTable = Object.freeze({
 	USER: {
 		anonymous: true, argument: "required", help: "USER <name>",
 		run(session, name) {
@@ -113,4 +114,4 @@ export const auth: CommandTable = {
 			session.reply(503, "No security mechanism in use (no AUTH).");
 		},
 	},
-};
+}, true);

@@ -50,10 +50,11 @@ const rmd: Command = {
 	},
 };
 
-export const dirs: CommandTable = {
+// frozen deeply (an XS extension): preloaded, the table stays in flash
+export const dirs: CommandTable = Object.freeze({
 	PWD: pwd, XPWD: pwd,
 	CWD: cwd, XCWD: cwd,
 	CDUP: cdup, XCUP: cdup,
 	MKD: mkd, XMKD: mkd,
 	RMD: rmd, XRMD: rmd,
-};
+}, true);

@@ -8,7 +8,7 @@ import {formatListLine, formatFacts, ListEntry} from "../listing/format";
 import {splitListArgument} from "../listing/arguments";
 
 /** FEAT lines that belong to no single verb. */
-const GENERAL_FEATURES = ["UTF8", "TVFS", "MLST type*;size*;modify*;perm*;"];
+const GENERAL_FEATURES = Object.freeze(["UTF8", "TVFS", "MLST type*;size*;modify*;perm*;"]);
 
 function features(session: Session): string[] {
 	const lines = new Set<string>(GENERAL_FEATURES);
@@ -39,7 +39,8 @@ function statPath(session: Session, argument: string): void {
 	session.reply(213, text + "\nEnd of status.");
 }
 
-export const misc: CommandTable = {
+// frozen deeply (an XS extension): preloaded, the table stays in flash
+export const misc: CommandTable = Object.freeze({
 	SYST: {
 		anonymous: true, argument: "none", help: "SYST",
 		run(session) {
@@ -147,4 +148,4 @@ export const misc: CommandTable = {
 			session.reply(250, `Listing ${argument || path}\n${formatFacts(entry, session.writable)} ${path}\nEnd.`);
 		},
 	},
-};
+}, true);

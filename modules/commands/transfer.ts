@@ -138,7 +138,8 @@ function uploadTarget(session: Session, argument: string): string {
 	return path;
 }
 
-export const transfer: CommandTable = {
+// frozen deeply (an XS extension): preloaded, the table stays in flash
+export const transfer: CommandTable = Object.freeze({
 	PASV: {
 		argument: "none", transfer: true, help: "PASV",
 		async run(session) {
@@ -245,4 +246,4 @@ export const transfer: CommandTable = {
 			session.reply(226, "No transfer to abort.");
 		},
 	},
-};
+}, true);

@@ -18,7 +18,7 @@ export class FtpError extends Error {
 	}
 }
 
-const REPLIES: Record<string, [number, string]> = {
+const REPLIES: Readonly<Record<string, readonly [number, string]>> = Object.freeze({
 	ENOENT: [550, "No such file or directory."],
 	EEXIST: [550, "File exists."],
 	ENOTDIR: [550, "Not a directory."],
@@ -30,7 +30,7 @@ const REPLIES: Record<string, [number, string]> = {
 	EACCES: [550, "Permission denied."],
 	EIO: [451, "Local error in processing."],
 	ENOMEM: [451, "Out of memory."],
-};
+}, true);
 
 /** The FTP reply for a volume or transfer error code. */
 export function replyFor(code: string): FtpError {

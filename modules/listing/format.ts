@@ -11,7 +11,7 @@ export interface ListEntry {
 	directory: boolean;
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS = Object.freeze(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
 const HALF_YEAR = 182 * 24 * 3600;
 
 function pad(value: number, width: number, fill = "0"): string {

@@ -35,7 +35,7 @@ export interface ServerOptions {
 	maxLoginFailures: number;
 }
 
-export const defaults: ServerOptions = {
+export const defaults: ServerOptions = Object.freeze({
 	host: "0.0.0.0",
 	port: 21,
 	anonymous: "off",
@@ -51,7 +51,7 @@ export const defaults: ServerOptions = {
 	transferTimeout: 60_000,
 	failedLoginDelay: 1_000,
 	maxLoginFailures: 3,
-};
+});
 
 /** Defaults, then `settings`; without an account, anonymous users may write unless told otherwise. */
 export function makeOptions(settings: Partial<ServerOptions>): ServerOptions {

@@ -16,10 +16,10 @@ import type {CommandTable} from "../commands/command";
 import type {ServerOptions} from "./options";
 import {log} from "../log/log";
 
-const timerClock = {
+const timerClock = Object.freeze({
 	set: (callback: () => void, ms: number): unknown => Timer.set(callback, ms),
 	clear: (id: unknown): void => Timer.clear(id as Timer),
-};
+});
 
 export class FtpServer implements ServerContext {
 	readonly options: ServerOptions;
