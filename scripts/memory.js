@@ -18,7 +18,7 @@ import {readFileSync} from "node:fs";
 import {join} from "node:path";
 import {projectRoot} from "./sdk.js";
 import {RawClient, readAll} from "../tests/ftp/raw.js";
-import {buildBudgetHost, buildMeasuredHost, buildPreloadedHost, startHost} from "../hosts/lin/budget/variants.js";
+import {buildBudgetHost, buildEsp32Host, buildMeasuredHost, buildPreloadedHost, startHost} from "../hosts/lin/budget/variants.js";
 
 const USER = "admin", PASSWORD = "secret";
 const MiB = 1024 * 1024;
@@ -162,11 +162,19 @@ async function main() {
 	const linux = creation(join(projectRoot, "hosts", "lin", "manifest.json"));
 	const budget = creation(budgetManifest);
 	console.log(`Building the instrumented Linux hosts (a slot is ${SLOT} bytes here, ${DEVICE_SLOT} on the ESP8266)...`);
-	const builds = [
-		{name: "Linux, as built now", binary: buildMeasuredHost("instrument"), creation: linux},
-		{name: "Linux, all preloaded", binary: buildPreloadedHost("instrument"), creation: linux},
-		{name: "ESP8266 budget", binary: buildBudgetHost("instrument"), creation: budget},
+	// `npm run memory -- preloaded budget` measures only those variants
+	const variants = [
+		{key: "linux", name: "Linux, as built now", build: () => buildMeasuredHost("instrument"), creation: linux},
+		{key: "preloaded", name: "Linux, all preloaded", build: () => buildPreloadedHost("instrument"), creation: linux},
+		{key: "esp32", name: "ESP32 settings", build: () => buildEsp32Host("instrument"), creation: creation(join(projectRoot, "hosts", "lin", "budget", "esp32.json"))},
+		{key: "budget", name: "ESP8266 budget", build: () => buildBudgetHost("instrument"), creation: budget},
 	];
+	const wanted = process.argv.slice(2);
+	const unknown = wanted.filter(key => !variants.some(v => v.key === key));
+	if (unknown.length)
+		throw new Error(`unknown variant ${unknown.join(", ")}: choose from ${variants.map(v => v.key).join(", ")}`);
+	const builds = variants.filter(v => !wanted.length || wanted.includes(v.key))
+		.map(v => ({name: v.name, binary: v.build(), creation: v.creation}));
 	for (const build of builds) {
 		console.log(`Measuring ${build.name}: ${build.binary}`);
 		build.figures = await measure(build.binary);

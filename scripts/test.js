@@ -65,7 +65,8 @@ else {
 	process.env.FTPD_BINARY = buildHost({quiet: true});
 	console.log(process.env.FTPD_BINARY);
 	step("XS tier: the real XS host, driven by real clients");
-	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true), ...testFiles("tests/clients", true)];
+	// last: the ESP8266-budget host is a build of its own (hosts/lin/budget)
+	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true), ...testFiles("tests/clients", true), ...testFiles("tests/budget", true)];
 	xs = await runMocha(files, 120000);
 }
 

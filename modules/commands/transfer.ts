@@ -4,6 +4,9 @@
  *
  * File bytes go through ftpsock natively; only listings are built in JS, a small chunk at
  * a time so a large folder does not need a large string.
+ *
+ * A command suspends in one async function at most (Session.transfer, or its own wait for the
+ * data channel): each further level would hold about 42 slots while it waits.
  */
 import type {Command, CommandTable} from "./command";
 import type {Session} from "../session/session";
@@ -13,7 +16,6 @@ import {formatListLine, formatMlsxLine, ListEntry} from "../listing/format";
 import {splitListArgument} from "../listing/arguments";
 import {baseName, parentOf, joinPath} from "../files/paths";
 import {FtpError} from "../files/service";
-import Timer from "timer";
 
 /** Listing text is sent in pieces of about this many characters. */
 const LISTING_CHUNK = 1024;
@@ -33,24 +35,39 @@ function checkTarget(session: Session, target: HostPort): void {
 
 async function activeMode(session: Session, target: HostPort): Promise<void> {
 	checkTarget(session, target);
-	await session.data.active(target);
+	await session.data.acquire();
+	session.data.active(target);
 	session.reply(200, "Active mode connection prepared.");
+}
+
+async function passiveMode(session: Session, extended: boolean): Promise<void> {
+	await session.data.acquire();
+	const {address, port} = session.data.passive(session.control.localAddress);
+	if (extended)
+		session.reply(229, formatEpsv(port));
+	else
+		session.reply(227, formatPasv(address, port));
 }
 
 type Formatter = (entry: ListEntry) => string;
 
-/** Streams the lines of `entries` in chunks, with CRLF line ends. */
-async function sendLines(connection: DataConnection, entries: Iterable<ListEntry>, format: Formatter): Promise<void> {
-	let chunk = "";
-	for (const entry of entries) {
-		chunk += format(entry) + "\r\n";
-		if (chunk.length >= LISTING_CHUNK) {
-			await connection.send(chunk);
-			chunk = "";
+/** Streams the lines of `entries` in chunks, with CRLF line ends: each chunk is sent once the one before has gone. */
+function sendLines(connection: DataConnection, entries: Iterable<ListEntry>, format: Formatter): Promise<void> {
+	const iterator = entries[Symbol.iterator]();
+	const next = (): Promise<void> | undefined => {
+		let chunk = "";
+		while (chunk.length < LISTING_CHUNK) {
+			const result = iterator.next();
+			if (result.done) {
+				if (!chunk.length)
+					return;
+				return connection.send(chunk);
+			}
+			chunk += format(result.value) + "\r\n";
 		}
-	}
-	if (chunk.length)
-		await connection.send(chunk);
+		return connection.send(chunk).then(next);
+	};
+	return next() ?? Promise.resolve();
 }
 
 /** The entries a LIST/NLST argument names: a folder's content, or one file. */
@@ -64,29 +81,29 @@ function listed(session: Session, argument: string): Iterable<ListEntry> {
 
 const list: Command = {
 	argument: "optional", transfer: true, help: "LIST [<path>]",
-	async run(session, argument) {
+	run(session, argument) {
 		const entries = listed(session, argument);
 		const now = session.server.now();
-		await session.transfer("Here comes the directory listing.",
+		return session.transfer("Here comes the directory listing.",
 			connection => sendLines(connection, entries, entry => formatListLine(entry, now, session.writable)));
 	},
 };
 
 const nlst: Command = {
 	argument: "optional", transfer: true, help: "NLST [<path>]",
-	async run(session, argument) {
+	run(session, argument) {
 		const entries = listed(session, argument);
-		await session.transfer("Here comes the name list.", connection => sendLines(connection, entries, entry => entry.name));
+		return session.transfer("Here comes the name list.", connection => sendLines(connection, entries, entry => entry.name));
 	},
 };
 
 const mlsd: Command = {
 	argument: "optional", transfer: true, help: "MLSD [<path>]",
-	async run(session, argument) {
+	run(session, argument) {
 		const path = session.resolve(argument);
 		session.server.files.requireDirectory(path);
 		const entries = session.server.files.list(path);
-		await session.transfer("Here comes the MLSD listing.",
+		return session.transfer("Here comes the MLSD listing.",
 			connection => sendLines(connection, entries, entry => formatMlsxLine(entry, session.writable)));
 	},
 };
@@ -103,29 +120,10 @@ function uniqueName(session: Session, folder: string): string {
  * Receives into a temporary file beside `path`, then renames it over `path`: the old file
  * stays whole until the new one is complete.
  */
-async function storeReplacing(session: Session, path: string, opening: string): Promise<void> {
-	const files = session.server.files;
-	const temporary = files.temporaryFor(path);
+function storeReplacing(session: Session, path: string, opening: string): Promise<void> {
+	const temporary = session.server.files.temporaryFor(path);
 	const idleTimeout = session.server.options.transferTimeout;
-	await session.transfer(opening, async connection => {
-		try {
-			await connection.receiveFile(temporary, "w", 0, {idleTimeout});
-			// a client that dies closes both connections: its data FIN looks like a complete
-			// upload, so let a control FIN that arrived with it be seen before replacing
-			await nextTurn();
-			if (session.control.closed)
-				throw new Error("ECONNRESET");
-			files.rename(temporary, path);
-		}
-		catch (error) {
-			files.discard(temporary);
-			throw error;
-		}
-	});
-}
-
-function nextTurn(): Promise<void> {
-	return new Promise(resolve => { Timer.set(() => resolve(), 0); });
+	return session.transfer(opening, connection => connection.receiveFile(temporary, "w", 0, {idleTimeout}), {temporary, path});
 }
 
 /** The folder an upload goes to must exist, and the target must not be a folder. */
@@ -142,16 +140,15 @@ function uploadTarget(session: Session, argument: string): string {
 export const transfer: CommandTable = Object.freeze({
 	PASV: {
 		argument: "none", transfer: true, help: "PASV",
-		async run(session) {
+		run(session) {
 			refuseAfterEpsvAll(session);
-			const {address, port} = await session.data.passive(session.control.localAddress);
-			session.reply(227, formatPasv(address, port));
+			return passiveMode(session, false);
 		},
 	},
 	EPSV: {
 		argument: "optional", transfer: true, help: "EPSV [1|ALL]",
 		feat: ["EPSV"],
-		async run(session, argument) {
+		run(session, argument) {
 			const what = argument.toUpperCase();
 			if (what === "ALL") {
 				session.epsvOnly = true;
@@ -159,31 +156,30 @@ export const transfer: CommandTable = Object.freeze({
 			}
 			if (what && (what !== "1"))
 				return session.reply(522, "Network protocol not supported, use (1).");
-			const {port} = await session.data.passive(session.control.localAddress);
-			session.reply(229, formatEpsv(port));
+			return passiveMode(session, true);
 		},
 	},
 	PORT: {
 		argument: "required", transfer: true, help: "PORT <h1,h2,h3,h4,p1,p2>",
-		async run(session, argument) {
+		run(session, argument) {
 			refuseAfterEpsvAll(session);
 			const target = parsePort(argument);
 			if (!target)
 				return session.reply(501, "Syntax: PORT h1,h2,h3,h4,p1,p2");
-			await activeMode(session, target);
+			return activeMode(session, target);
 		},
 	},
 	EPRT: {
 		argument: "required", transfer: true, help: "EPRT |1|<address>|<port>|",
 		feat: ["EPRT"],
-		async run(session, argument) {
+		run(session, argument) {
 			refuseAfterEpsvAll(session);
 			const target = parseEprt(argument);
 			if (target === "protocol")
 				return session.reply(522, "Network protocol not supported, use (1).");
 			if (!target)
 				return session.reply(501, "Syntax: EPRT |1|address|port|");
-			await activeMode(session, target);
+			return activeMode(session, target);
 		},
 	},
 	LIST: list,
@@ -191,7 +187,7 @@ export const transfer: CommandTable = Object.freeze({
 	MLSD: mlsd,
 	RETR: {
 		argument: "required", transfer: true, help: "RETR <path>",
-		async run(session, argument) {
+		run(session, argument) {
 			const path = session.resolve(argument);
 			const entry = session.server.files.requireFile(path);
 			const offset = session.restOffset;
@@ -199,13 +195,13 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			await session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`,
+			return session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`,
 				connection => connection.sendFile(path, offset, {idleTimeout}));
 		},
 	},
 	STOR: {
 		argument: "required", transfer: true, writes: true, help: "STOR <path>",
-		async run(session, argument) {
+		run(session, argument) {
 			const path = uploadTarget(session, argument);
 			const offset = session.restOffset;
 			session.restOffset = 0;
@@ -216,26 +212,26 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			await session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`,
+			return session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`,
 				connection => connection.receiveFile(path, "w", offset, {idleTimeout}));
 		},
 	},
 	APPE: {
 		argument: "required", transfer: true, writes: true, help: "APPE <path>",
-		async run(session, argument) {
+		run(session, argument) {
 			const path = uploadTarget(session, argument);
 			session.restOffset = 0;
 			const idleTimeout = session.server.options.transferTimeout;
-			await session.transfer(`Ok to append to ${baseName(path)}.`,
+			return session.transfer(`Ok to append to ${baseName(path)}.`,
 				connection => connection.receiveFile(path, "a", 0, {idleTimeout}));
 		},
 	},
 	STOU: {
 		argument: "none", transfer: true, writes: true, help: "STOU",
-		async run(session) {
+		run(session) {
 			const name = uniqueName(session, session.cwd);
 			// RFC 1123 4.1.2.9: the name is in the 150 reply
-			await storeReplacing(session, joinPath(session.cwd, name), `FILE: ${name}`);
+			return storeReplacing(session, joinPath(session.cwd, name), `FILE: ${name}`);
 		},
 	},
 	ABOR: {

@@ -15,15 +15,24 @@ export interface Clock {
 export class Ticket {
 	#pool: DataChannelPool;
 	#resolve: ((granted: boolean) => void) | undefined;
+	#ready: Promise<boolean> | undefined;
+	#settled = false;
 	#timer: unknown;
-	/** true once granted, false when the wait timed out or was cancelled */
-	readonly ready: Promise<boolean>;
 	granted = false;
 	released = false;
 
 	constructor(pool: DataChannelPool) {
 		this.#pool = pool;
-		this.ready = new Promise(resolve => { this.#resolve = resolve; });
+	}
+
+	/**
+	 * true once granted, false when the wait timed out or was cancelled. Made when first
+	 * asked for: a ticket granted at once (the usual case) never needs one.
+	 */
+	get ready(): Promise<boolean> {
+		if (!this.#ready)
+			this.#ready = this.#settled ? Promise.resolve(this.granted) : new Promise(resolve => { this.#resolve = resolve; });
+		return this.#ready;
 	}
 
 	/** Gives the channel back, or leaves the queue. Safe to call more than once. */
@@ -41,6 +50,7 @@ export class Ticket {
 			this.#timer = undefined;
 		}
 		this.granted = granted;
+		this.#settled = true;
 		const resolve = this.#resolve;
 		this.#resolve = undefined;
 		resolve?.(granted);

@@ -1,9 +1,11 @@
 /*
  * Splits the control connection's bytes into command lines.
  *
- * Memory stays bounded: one fixed buffer per session; the rest of an overlong line is
- * discarded until its end. Telnet commands (IAC IP, IAC DM before ABOR, RFC 959 4.1.3)
- * are dropped, IAC IAC is a literal 0xFF.
+ * Memory stays bounded: the rest of an overlong line is discarded until its end. The line
+ * buffer is shared by every session (lines are cut synchronously, within one feed); a session
+ * keeps bytes of its own only for a line cut in two by the network, and only as many as it
+ * has. Telnet commands (IAC IP, IAC DM before ABOR, RFC 959 4.1.3) are dropped, IAC IAC is
+ * a literal 0xFF.
  */
 import {decodeUTF8} from "./utf8";
 
@@ -20,8 +22,13 @@ const IAC = 0xFF;
 
 const enum Telnet { None, Command, Option }
 
+// Created on first use, not at load: a preloaded module's objects are frozen in flash.
+let shared: Uint8Array | undefined;
+let sharedInUse = false;
+
 export class LineSplitter {
-	#buffer = new Uint8Array(MAX_LINE + 1);	// + the CR
+	/** the start of a line that the last feed ended in the middle of */
+	#partial: Uint8Array | undefined;
 	#length = 0;
 	#overflow = false;
 	#nul = false;
@@ -33,6 +40,26 @@ export class LineSplitter {
 	}
 
 	feed(bytes: Uint8Array): void {
+		// a sink that feeds another splitter from inside line() gets a buffer of its own
+		const own = sharedInUse;
+		const buffer = own ? new Uint8Array(MAX_LINE + 1) : (shared ??= new Uint8Array(MAX_LINE + 1));	// + the CR
+		sharedInUse = true;
+		try {
+			if (this.#partial) {
+				buffer.set(this.#partial);
+				this.#partial = undefined;
+			}
+			this.cut(buffer, bytes);
+			if (this.#length && !this.#overflow)
+				this.#partial = buffer.slice(0, this.#length);
+		}
+		finally {
+			if (!own)
+				sharedInUse = false;
+		}
+	}
+
+	private cut(buffer: Uint8Array, bytes: Uint8Array): void {
 		for (let i = 0; i < bytes.length; i++) {
 			const b = bytes[i];
 			switch (this.#telnet) {
@@ -40,7 +67,7 @@ export class LineSplitter {
 				// IAC IAC is a data byte; WILL, WONT, DO, DONT carry an option byte
 				this.#telnet = ((b >= 0xFB) && (b <= 0xFE)) ? Telnet.Option : Telnet.None;
 				if (b === IAC)
-					this.#push(b);
+					this.push(buffer, b);
 				continue;
 			case Telnet.Option:
 				this.#telnet = Telnet.None;
@@ -49,25 +76,25 @@ export class LineSplitter {
 			if (b === IAC)
 				this.#telnet = Telnet.Command;
 			else if (b === 0x0A)
-				this.#end();
+				this.end(buffer);
 			else {
 				if (b === 0)
 					this.#nul = true;
-				this.#push(b);
+				this.push(buffer, b);
 			}
 		}
 	}
 
-	#push(b: number): void {
+	private push(buffer: Uint8Array, b: number): void {
 		if (this.#length <= MAX_LINE)
-			this.#buffer[this.#length++] = b;
+			buffer[this.#length++] = b;
 		else
 			this.#overflow = true;
 	}
 
-	#end(): void {
+	private end(buffer: Uint8Array): void {
 		let length = this.#length;
-		if ((length > 0) && (this.#buffer[length - 1] === 0x0D))
+		if ((length > 0) && (buffer[length - 1] === 0x0D))
 			length--;
 		const overflow = this.#overflow || (length > MAX_LINE), nul = this.#nul;
 		this.#length = 0;
@@ -77,7 +104,7 @@ export class LineSplitter {
 			return this.#sink.invalid("too long");
 		if (nul)
 			return this.#sink.invalid("NUL");
-		const text = decodeUTF8(this.#buffer, 0, length);
+		const text = decodeUTF8(buffer, 0, length);
 		if (undefined === text)
 			return this.#sink.invalid("not UTF-8");
 		this.#sink.line(text);

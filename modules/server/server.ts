@@ -90,12 +90,12 @@ export class FtpServer implements ServerContext {
 		const control = new ControlConnection(socket);
 		const session = new Session(this, control);
 		this.sessions.add(session);
-		session.run().then(
-			() => this.sessions.delete(session),
-			(error: unknown) => {
-				this.sessions.delete(session);
-				log.error(`session ${session.remoteAddress}: ${(error as Error).message}`);
-			});
+		// run() never rejects and leaves the registry itself (ended()): no handler to keep per session
+		void session.run();
+	}
+
+	ended(session: Session): void {
+		this.sessions.delete(session);
 	}
 }
 

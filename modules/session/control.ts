@@ -5,9 +5,13 @@
  * Reading stops while a few lines wait unconsumed, so a client that floods commands is
  * held back by TCP instead of growing the heap. Replies are queued and written as the socket
  * says it has room (ECMA-419 throws on writes beyond the announced room).
+ *
+ * Memory: the socket's callbacks are the class's static functions, which find their
+ * connection through the socket's ECMA-419 `target`, and the connection is itself its line
+ * splitter's sink: no closures per session.
  */
 import TCP from "embedded:io/socket/tcp";
-import {LineSplitter, LineProblem} from "../protocol/lines";
+import {LineSplitter, LineProblem, LineSink} from "../protocol/lines";
 import {encodeUTF8} from "../protocol/utf8";
 
 export type ControlInput = {line: string; problem?: undefined} | {line?: undefined; problem: LineProblem};
@@ -15,7 +19,15 @@ export type ControlInput = {line: string; problem?: undefined} | {line?: undefin
 /** Lines queued before reading pauses. */
 const MAX_QUEUED = 4;
 
-export class ControlConnection implements AsyncIterableIterator<ControlInput> {
+/** Who sees each input before it is queued. */
+export interface ControlOwner {
+	/** true when it took the line (ABOR during a transfer) */
+	interrupt(line: string | undefined): boolean;
+}
+
+type ControlSocket = TCP & {target: ControlConnection};
+
+export class ControlConnection implements AsyncIterableIterator<ControlInput>, LineSink {
 	#socket: TCP;
 	#splitter: LineSplitter;
 	#queue: ControlInput[] = [];
@@ -26,36 +38,50 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 	#ended = false;		// the peer closed or the socket failed
 	#closing = false;	// close() was called: close once the output is flushed
 	#closed = false;
-	/** Sees each input before it is queued; returns true when it took it (ABOR during a transfer). */
-	interrupt: ((input: ControlInput) => boolean) | undefined;
-	/** Called once when the connection is gone. */
-	onClose: (() => void) | undefined;
+	/** Sees each input before it is queued (the session, for ABOR during a transfer). */
+	owner: ControlOwner | undefined;
 	readonly remoteAddress: string;
 
 	constructor(from: TCP) {
-		this.#splitter = new LineSplitter({
-			line: (line: string) => this.#input({line}),
-			invalid: (problem: LineProblem) => this.#input({problem}),
-		});
-		const self = this;
+		this.#splitter = new LineSplitter(this);
 		this.#socket = new TCP({
 			from,
+			target: this,
 			// replies are small and answered at once: Nagle would hold a 226 behind the
 			// client's delayed ACK of the 150 (40 ms per transfer)
 			nodelay: true,
-			onReadable(count: number) {
-				self.#readable = count;
-				self.#read();
-			},
-			onWritable(count: number) {
-				self.#writable = count;
-				self.#flush();
-			},
-			onError() {
-				self.#fail();
-			},
-		});
+			onReadable: ControlConnection.onReadable,
+			onWritable: ControlConnection.onWritable,
+			onError: ControlConnection.onError,
+		} as ConstructorParameters<typeof TCP>[0]);
 		this.remoteAddress = this.#socket.remoteAddress ?? "0.0.0.0";
+	}
+
+	// called with the socket as `this`
+	private static onReadable(this: ControlSocket, count: number): void {
+		const connection = this.target;
+		connection.#readable = count;
+		connection.read();
+	}
+
+	private static onWritable(this: ControlSocket, count: number): void {
+		const connection = this.target;
+		connection.#writable = count;
+		connection.flush();
+	}
+
+	private static onError(this: ControlSocket): void {
+		this.target.fail();
+	}
+
+	/** LineSink: a command line */
+	line(line: string): void {
+		this.input({line});
+	}
+
+	/** LineSink: a line that cannot be a command */
+	invalid(problem: LineProblem): void {
+		this.input({problem});
 	}
 
 	/** The address the client reached, when the socket can tell. */
@@ -74,7 +100,7 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 	next(): Promise<IteratorResult<ControlInput>> {
 		const input = this.#queue.shift();
 		if (input) {
-			this.#read();
+			this.read();
 			return Promise.resolve({value: input, done: false});
 		}
 		if (this.#ended || this.#closing)
@@ -92,7 +118,7 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 		if (this.#closed || this.#ended)
 			return;
 		this.#output.push(new Uint8Array(encodeUTF8(text)));
-		this.#flush();
+		this.flush();
 	}
 
 	/** Closes once queued replies are written. */
@@ -100,12 +126,12 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 		if (this.#closing || this.#closed)
 			return;
 		this.#closing = true;
-		this.#wake();
-		this.#flush();
+		this.wake();
+		this.flush();
 	}
 
-	#input(input: ControlInput): void {
-		if (this.interrupt?.(input))
+	private input(input: ControlInput): void {
+		if (this.owner?.interrupt(input.line))
 			return;
 		if (this.#waiter) {
 			const waiter = this.#waiter;
@@ -116,7 +142,7 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 			this.#queue.push(input);
 	}
 
-	#read(): void {
+	private read(): void {
 		while ((this.#readable > 0) && (this.#queue.length < MAX_QUEUED) && !this.#closed) {
 			const count = this.#readable;
 			this.#readable = 0;
@@ -125,7 +151,7 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 		}
 	}
 
-	#flush(): void {
+	private flush(): void {
 		const output = this.#output;
 		while (output.length && (this.#writable > 0) && !this.#closed) {
 			const chunk = output[0];
@@ -142,16 +168,16 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 			}
 		}
 		if (this.#closing && !output.length)
-			this.#destroy();
+			this.destroy();
 	}
 
-	#fail(): void {
+	private fail(): void {
 		this.#ended = true;
 		this.#output.length = 0;
-		this.#destroy();
+		this.destroy();
 	}
 
-	#wake(): void {
+	private wake(): void {
 		if (this.#waiter) {
 			const waiter = this.#waiter;
 			this.#waiter = undefined;
@@ -159,12 +185,11 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput> {
 		}
 	}
 
-	#destroy(): void {
+	private destroy(): void {
 		if (this.#closed)
 			return;
 		this.#closed = true;
 		this.#socket.close();
-		this.#wake();
-		this.onClose?.();
+		this.wake();
 	}
 }

@@ -4,6 +4,9 @@
  *
  * The channel is released after each transfer, when the session ends, and when a passive
  * listener waits too long for its client, so an idle session never holds it.
+ *
+ * Nothing here is an async function: each would stay suspended, at about 42 slots, for as
+ * long as the command waits. What may have to wait returns a promise, or its result at once.
  */
 import Timer from "timer";
 import {DataConnection, DataListener, localAddressFor} from "ftpsock";
@@ -12,17 +15,19 @@ import type {HostPort} from "../protocol/address";
 import {FtpError} from "../files/service";
 import {log} from "../log/log";
 
+/** The server's settings the data channel follows (ServerOptions has them): shared, not copied per session. */
 export interface DataSettings {
-	pool: DataChannelPool;
 	/** the address the server listens on ("0.0.0.0" for any) */
-	host: string;
-	portMin: number;
-	portMax: number;
-	waitTimeout: number;
-	passiveTimeout: number;
+	readonly host: string;
+	/** 0 for any */
+	readonly passivePortMin: number;
+	readonly passivePortMax: number;
+	readonly dataWaitTimeout: number;
+	readonly passiveTimeout: number;
 }
 
 export class SessionData {
+	#pool: DataChannelPool;
 	#settings: DataSettings;
 	#peer: string;
 	#ticket: Ticket | undefined;
@@ -33,7 +38,8 @@ export class SessionData {
 	#timer: Timer | undefined;
 	#connection: DataConnection | undefined;
 
-	constructor(settings: DataSettings, peer: string) {
+	constructor(pool: DataChannelPool, settings: DataSettings, peer: string) {
+		this.#pool = pool;
 		this.#settings = settings;
 		this.#peer = peer;
 	}
@@ -43,19 +49,39 @@ export class SessionData {
 		return !!(this.#listener || this.#accepted || this.#active);
 	}
 
-	/** Waits for the shared channel, then listens; returns the address and port to announce. */
-	async passive(localAddress: string | undefined): Promise<{address: string; port: number}> {
-		await this.#acquire();
-		this.#dropEndpoints();
+	/**
+	 * Asks for the shared channel unless the session holds it: undefined when it is granted
+	 * at once, else a promise that settles once it is, or rejects with 425 after the wait bound.
+	 */
+	acquire(): Promise<void> | undefined {
+		if (this.#ticket?.granted && !this.#ticket.released)
+			return;
+		const ticket = this.#pool.request(this.#settings.dataWaitTimeout);
+		this.#ticket = ticket;
+		if (ticket.granted)
+			return;
+		return ticket.ready.then(granted => {
+			if (!granted) {
+				if (this.#ticket === ticket)
+					this.#ticket = undefined;
+				throw new FtpError(425, "Data channel busy, try again later.");
+			}
+		});
+	}
+
+	/** Listens, once acquire() has granted the channel; returns the address and port to announce. */
+	passive(localAddress: string | undefined): {address: string; port: number} {
+		this.dropEndpoints();
+		const settings = this.#settings;
 		const listener = new DataListener({
-			address: this.#settings.host,
-			port: this.#settings.portMin ? undefined : 0,
-			portMin: this.#settings.portMin || undefined,
-			portMax: this.#settings.portMax || undefined,
+			address: settings.host,
+			port: settings.passivePortMin ? undefined : 0,
+			portMin: settings.passivePortMin || undefined,
+			portMax: settings.passivePortMax || undefined,
 			peer: this.#peer,
 			onConnect: (connection: DataConnection) => {
 				this.#listener = undefined;
-				this.#clearTimer();
+				this.clearTimer();
 				if (this.#acceptWaiter) {
 					const waiter = this.#acceptWaiter;
 					this.#acceptWaiter = undefined;
@@ -67,21 +93,20 @@ export class SessionData {
 			onError: (code: string) => log.warn(`passive listener: ${code}`),
 		});
 		this.#listener = listener;
-		this.#clearTimer();
+		this.clearTimer();
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
 			log.info(`${this.#peer}: passive listener unused, released`);
 			this.release();
-		}, this.#settings.passiveTimeout);
-		const host = this.#settings.host;
+		}, settings.passiveTimeout);
+		const host = settings.host;
 		const address = ((host !== "0.0.0.0") ? host : undefined) ?? localAddress ?? localAddressFor(this.#peer);
 		return {address, port: listener.port};
 	}
 
-	/** Waits for the shared channel, then remembers where to connect for the next transfer. */
-	async active(target: HostPort): Promise<void> {
-		await this.#acquire();
-		this.#dropEndpoints();
+	/** Remembers where to connect for the next transfer, once acquire() has granted the channel. */
+	active(target: HostPort): void {
+		this.dropEndpoints();
 		this.#active = target;
 	}
 
@@ -89,32 +114,34 @@ export class SessionData {
 	 * The connection for a transfer: the client's connection to the passive listener (waited
 	 * for until the passive timeout), or a new connection to the PORT/EPRT target.
 	 */
-	async open(): Promise<DataConnection> {
-		if (this.#accepted) {
-			this.#connection = this.#accepted;
+	open(): DataConnection | Promise<DataConnection> {
+		const accepted = this.#accepted;
+		if (accepted) {
 			this.#accepted = undefined;
+			return this.#connection = accepted;
 		}
-		else if (this.#listener) {
-			const connection = await new Promise<DataConnection | undefined>(resolve => { this.#acceptWaiter = resolve; });
-			if (!connection)
-				throw new FtpError(425, "Can't open data connection.");
-			this.#connection = connection;
-		}
-		else if (this.#active) {
-			const target = this.#active;
-			this.#active = undefined;
-			this.#connection = await new Promise<DataConnection>((resolve, reject) => {
-				DataConnection.connect({
-					address: target.address,
-					port: target.port,
-					onConnect: resolve,
-					onError: (code: string) => reject(new FtpError(425, `Can't open data connection (${code}).`)),
-				});
+		if (this.#listener) {
+			return new Promise<DataConnection>((resolve, reject) => {
+				this.#acceptWaiter = connection => {
+					if (connection)
+						resolve(this.#connection = connection);
+					else
+						reject(new FtpError(425, "Can't open data connection."));
+				};
 			});
 		}
-		else
+		const target = this.#active;
+		if (!target)
 			throw new FtpError(425, "Use PORT or PASV first.");
-		return this.#connection;
+		this.#active = undefined;
+		return new Promise<DataConnection>((resolve, reject) => {
+			DataConnection.connect({
+				address: target.address,
+				port: target.port,
+				onConnect: connection => resolve(this.#connection = connection),
+				onError: (code: string) => reject(new FtpError(425, `Can't open data connection (${code}).`)),
+			});
+		});
 	}
 
 	/** Ends the current transfer at once (ABOR, session end). */
@@ -124,8 +151,8 @@ export class SessionData {
 
 	/** Closes everything and gives the channel back to the pool. */
 	release(): void {
-		this.#clearTimer();
-		this.#dropEndpoints();
+		this.clearTimer();
+		this.dropEndpoints();
 		if (this.#connection) {
 			this.#connection.close();
 			this.#connection = undefined;
@@ -134,18 +161,7 @@ export class SessionData {
 		this.#ticket = undefined;
 	}
 
-	async #acquire(): Promise<void> {
-		if (this.#ticket?.granted && !this.#ticket.released)
-			return;
-		const ticket = this.#settings.pool.request(this.#settings.waitTimeout);
-		this.#ticket = ticket;
-		if (!await ticket.ready) {
-			this.#ticket = undefined;
-			throw new FtpError(425, "Data channel busy, try again later.");
-		}
-	}
-
-	#dropEndpoints(): void {
+	private dropEndpoints(): void {
 		this.#listener?.close();
 		this.#listener = undefined;
 		this.#accepted?.close();
@@ -158,7 +174,7 @@ export class SessionData {
 		}
 	}
 
-	#clearTimer(): void {
+	private clearTimer(): void {
 		if (this.#timer) {
 			Timer.clear(this.#timer);
 			this.#timer = undefined;

@@ -2,6 +2,14 @@
  * One client's session, driven by its command lines: `for await (const input of control)`.
  * It holds the per-session state (user, directory, type, REST offset, rename source) and
  * hands each verb to the command table.
+ *
+ * Memory: in XS a suspended async function costs about 42 slots and 430 bytes of chunks
+ * (its frame, its promise, the reaction to what it awaits), and each level of a chain of them
+ * costs that again. So the loop awaits a command's promise itself (one level for the session,
+ * however deep the command), a command awaits at most in one async function of its own
+ * (Session.transfer for the data channel), and helpers return promises rather than await
+ * them. Methods are TypeScript-private, not #private: XS gives each instance a slot for
+ * every #method.
  */
 import Timer from "timer";
 import {ControlConnection} from "./control";
@@ -26,6 +34,14 @@ export interface ServerContext {
 	readonly sessions: ReadonlySet<Session>;
 	/** seconds since the epoch */
 	now(): number;
+	/** the session has ended: it leaves the registry */
+	ended(session: Session): void;
+}
+
+/** An upload into a temporary file, renamed over its target once complete. */
+export interface Replacement {
+	readonly temporary: string;
+	readonly path: string;
 }
 
 /** Verbs after which a REST offset still holds (clients send REST before or after PASV/TYPE). */
@@ -60,22 +76,16 @@ export class Session {
 	#loginDeadline: number | undefined;
 	#aborted = false;
 	#transferring = false;
+	/** the command under way, for its failure */
+	#command: Command | undefined;
 
 	constructor(server: ServerContext, control: ControlConnection) {
 		this.server = server;
 		this.control = control;
 		this.remoteAddress = control.remoteAddress;
 		this.connectedAt = this.lastCommandAt = server.now();
-		const o = server.options;
-		this.data = new SessionData({
-			pool: server.pool,
-			host: o.host,
-			portMin: o.passivePortMin,
-			portMax: o.passivePortMax,
-			waitTimeout: o.dataWaitTimeout,
-			passiveTimeout: o.passiveTimeout,
-		}, this.remoteAddress);
-		control.interrupt = input => this.#interrupt(input.line);
+		this.data = new SessionData(server.pool, server.options, this.remoteAddress);
+		control.owner = this;
 	}
 
 	reply(code: number, text: string): void {
@@ -99,32 +109,50 @@ export class Session {
 		return path;
 	}
 
+	/** Serves the session until it ends; never rejects. */
 	async run(): Promise<void> {
 		log.info(`${this.remoteAddress} connected`);
 		this.reply(220, "moddable-ftpd ready.");
-		this.#arm();
+		this.arm();
 		try {
 			for await (const input of this.control) {
-				this.#disarm();
+				this.disarm();
 				if (undefined !== input.problem)
 					this.reply(500, (input.problem === "too long") ? "Command line too long." : `Command line rejected: ${input.problem}.`);
-				else
-					await this.#execute(input.line);
+				else {
+					const pending = this.execute(input.line);
+					if (pending) {
+						try {
+							await pending;
+						}
+						catch (error) {
+							this.failed(error);
+						}
+					}
+					this.#command = undefined;
+					this.activity = "idle";
+				}
 				if (this.control.closed)
 					break;
-				this.#arm();
+				this.arm();
 			}
 		}
+		catch (error) {
+			log.error(`session ${this.remoteAddress}: ${(error as Error).message}`);
+		}
 		finally {
-			this.#end();
+			this.end();
 		}
 	}
 
 	/**
 	 * Runs a transfer on the data connection: 150, the transfer, then 226 or the reply its
 	 * failure calls for. ABOR on the control connection ends it with 426, then 226.
+	 * `move` starts the bytes moving and returns their promise (it is not itself async: one
+	 * suspended level is enough). An upload `replacing` a file is renamed over it only once
+	 * complete, and its temporary is removed when it fails.
 	 */
-	async transfer(opening: string, move: (connection: DataConnection) => Promise<unknown>): Promise<void> {
+	async transfer(opening: string, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
 		const connection = await this.data.open();
 		this.reply(150, opening);
 		this.currentTransfer = {verb: this.activity, since: this.server.now()};
@@ -132,10 +160,20 @@ export class Session {
 		this.#aborted = false;
 		try {
 			await move(connection);
+			if (replacing) {
+				// a client that dies closes both connections: its data FIN looks like a complete
+				// upload, so let a control FIN that arrived with it be seen before replacing
+				await nextTurn();
+				if (this.control.closed)
+					throw new Error("ECONNRESET");
+				this.server.files.rename(replacing.temporary, replacing.path);
+			}
 			this.data.release();
 			this.reply(226, "Transfer complete.");
 		}
 		catch (error) {
+			if (replacing)
+				this.server.files.discard(replacing.temporary);
 			this.data.release();
 			const code = (error as Error).message;
 			if (this.#aborted) {
@@ -159,7 +197,8 @@ export class Session {
 		}
 	}
 
-	async #execute(line: string): Promise<void> {
+	/** Runs one command line; returns the command's promise when it goes on asynchronously. */
+	private execute(line: string): Promise<void> | void {
 		const {verb, argument} = parseCommand(line);
 		log.protocol(`${this.remoteAddress} > ${(verb === "PASS") ? "PASS ****" : line}`);
 		this.lastCommandAt = this.server.now();
@@ -172,31 +211,34 @@ export class Session {
 		if (!command)
 			return this.reply(502, "Command not implemented.");
 		if (!command.anonymous && !this.loggedIn)
-			return this.#refuse(command, 530, "Please login with USER and PASS.");
+			return this.refuse(command, 530, "Please login with USER and PASS.");
 		if ((command.argument === "required") && !argument.length)
-			return this.#refuse(command, 501, `Syntax: ${command.help}`);
+			return this.refuse(command, 501, `Syntax: ${command.help}`);
 		if ((command.argument === "none") && argument.length)
-			return this.#refuse(command, 501, `Syntax: ${command.help}`);
+			return this.refuse(command, 501, `Syntax: ${command.help}`);
 		if (command.writes && !this.writable)
-			return this.#refuse(command, 550, "Permission denied.");
+			return this.refuse(command, 550, "Permission denied.");
 		if (verb === "RNTO")
 			this.renameFrom = renameFrom;
 		this.activity = verb;
+		this.#command = command;
 		try {
-			await command.run(this, argument);
+			return command.run(this, argument);
 		}
 		catch (error) {
-			if (command.transfer)
-				this.data.release();
-			if (error instanceof FtpError)
-				this.reply(error.code, error.message);
-			else {
-				log.error(`${verb}: ${(error as Error).message}`);
-				this.reply(451, "Local error in processing.");
-			}
+			this.failed(error);
 		}
-		finally {
-			this.activity = "idle";
+	}
+
+	/** A command that threw or rejected: its FTP reply, or 451 for what it did not expect. */
+	private failed(error: unknown): void {
+		if (this.#command?.transfer)
+			this.data.release();
+		if (error instanceof FtpError)
+			this.reply(error.code, error.message);
+		else {
+			log.error(`${this.activity}: ${(error as Error).message}`);
+			this.reply(451, "Local error in processing.");
 		}
 	}
 
@@ -205,13 +247,14 @@ export class Session {
 	 * fails while running does: a PASV left behind would hold the one shared channel until
 	 * the passive timeout, and every other session would wait for it.
 	 */
-	#refuse(command: Command, code: number, text: string): void {
+	private refuse(command: Command, code: number, text: string): void {
 		if (command.transfer)
 			this.data.release();
 		this.reply(code, text);
 	}
 
-	#interrupt(line: string | undefined): boolean {
+	/** Sees each control input before it is queued: takes an ABOR that arrives during a transfer. */
+	interrupt(line: string | undefined): boolean {
 		if (!this.#transferring || (undefined === line))
 			return false;
 		if (parseCommand(line).verb !== "ABOR")
@@ -227,8 +270,8 @@ export class Session {
 	 * the connection (or from the logout of USER/REIN), not from the last command: a client
 	 * that sends NOOP and never logs in must not keep one of the few sessions for ever.
 	 */
-	#arm(): void {
-		this.#disarm();
+	private arm(): void {
+		this.disarm();
 		const o = this.server.options;
 		let ms = o.idleTimeout;
 		if (this.loggedIn)
@@ -244,18 +287,23 @@ export class Session {
 		}, ms);
 	}
 
-	#disarm(): void {
+	private disarm(): void {
 		if (this.#timer) {
 			Timer.clear(this.#timer);
 			this.#timer = undefined;
 		}
 	}
 
-	#end(): void {
-		this.#disarm();
+	private end(): void {
+		this.disarm();
 		this.data.abort();
 		this.data.release();
 		this.control.close();
+		this.server.ended(this);
 		log.info(`${this.remoteAddress} disconnected`);
 	}
+}
+
+function nextTurn(): Promise<void> {
+	return new Promise(resolve => { Timer.set(() => resolve(), 0); });
 }

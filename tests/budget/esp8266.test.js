@@ -1,5 +1,4 @@
-// Not part of `npm test`: it does not pass yet (see hosts/lin/budget/manifest.json); run it
-// with `npm run test:budget`.
+// Part of `npm test` (its XS tier); `npm run test:budget` runs it alone.
 // The server in the ESP8266's XS memory: the Linux host built with fixed heaps of the
 // ESP8266's size (hosts/lin/budget/manifest.json) serves two sessions that log in, list, and
 // move 1 MiB each way at the same time, byte-exact. When XS runs out of memory the host prints

@@ -1,4 +1,5 @@
 // The memory-budget variants of the Linux host: ./manifest.json (the ESP8266's fixed XS memory),
+// ./esp32.json (the ESP32's XS memory),
 // ./linux.json (the usual Linux memory) and ./linux-preloaded.json (the same, every module
 // preloaded), all with the modules the memory figures need (./measure.json).
 // Builds them, and starts a host executable on a fresh image for a test or a measurement.
@@ -21,6 +22,11 @@ function build(manifest, folder, kind) {
 /** @param {"release"|"debug"|"instrument"} kind */
 export function buildBudgetHost(kind = "release") {
 	return build("manifest.json", "ftpd-budget", kind);
+}
+
+/** The Linux host in the ESP32's XS memory (./esp32.json). */
+export function buildEsp32Host(kind = "instrument") {
+	return build("esp32.json", "ftpd-esp32", kind);
 }
 
 /** The Linux host as it is, with the modules the memory figures need. */
