@@ -25,18 +25,31 @@ function helpText(session: Session): string {
 	return text + "\nHelp OK.";
 }
 
-/** STAT <path>: the listing over the control connection (RFC 959). */
-function statPath(session: Session, argument: string): void {
+/** Queued reply bytes beyond which a long reply waits for the socket before its next line. */
+const REPLY_QUEUE = 1024;
+
+/**
+ * STAT <path>: the listing over the control connection (RFC 959), a line at a time as the
+ * socket takes them: a large folder never becomes one large string.
+ */
+async function statPath(session: Session, argument: string): Promise<void> {
 	const {path: given} = splitListArgument(argument);
 	const path = session.resolve(given);
 	const files = session.server.files;
 	const entry = files.require(path);
 	const now = session.server.now();
 	const entries: Iterable<ListEntry> = entry.directory ? files.list(path) : [entry];
-	let text = `Status of ${given}:`;
-	for (const e of entries)
-		text += "\n" + formatListLine(e, now, session.writable);
-	session.reply(213, text + "\nEnd of status.");
+	const control = session.control;
+	control.write(`213-Status of ${given}:\r\n`);
+	for (const e of entries) {
+		// a space first: no listing line can pass for the reply's end (RFC 959 4.2)
+		control.write(` ${formatListLine(e, now, session.writable)}\r\n`);
+		if (control.queued > REPLY_QUEUE)
+			await control.drained();
+		if (control.closed)
+			return;
+	}
+	session.reply(213, "End of status.");
 }
 
 // frozen deeply (an XS extension): preloaded, the table stays in flash

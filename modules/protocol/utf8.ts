@@ -1,10 +1,52 @@
 /*
  * UTF-8 without TextEncoder/TextDecoder: XS builds for small devices leave those out, and
  * the decoder must also reject invalid input (RFC 2640 names are UTF-8; anything else gets 500).
+ *
+ * On XS, whose strings are UTF-8 inside, String.fromArrayBuffer and ArrayBuffer.fromString
+ * (XS extensions) copy the bytes natively; a string built a character at a time would leave
+ * a string per character behind for the collector. The JS loops are what Node's unit tests run.
  */
+
+type XsString = StringConstructor & {fromArrayBuffer?(buffer: ArrayBufferLike, offset: number, length: number): string};
+type XsArrayBuffer = ArrayBufferConstructor & {fromString?(text: string): ArrayBuffer};
 
 /** Decodes `bytes[start..end)`; undefined when it is not well-formed UTF-8. */
 export function decodeUTF8(bytes: Uint8Array, start: number, end: number): string | undefined {
+	if (typeof (String as XsString).fromArrayBuffer === "function") {
+		// checked here: XS's own check lets overlong forms and surrogates through
+		if (!wellFormed(bytes, start, end))
+			return undefined;
+		return (String as XsString).fromArrayBuffer!(bytes.buffer, bytes.byteOffset + start, end - start);
+	}
+	return decodeInJS(bytes, start, end);
+}
+
+function wellFormed(bytes: Uint8Array, start: number, end: number): boolean {
+	let i = start;
+	while (i < end) {
+		const b = bytes[i++];
+		if (b < 0x80)
+			continue;
+		let need: number, cp: number, min: number;
+		if ((b & 0xE0) === 0xC0) { need = 1; cp = b & 0x1F; min = 0x80; }
+		else if ((b & 0xF0) === 0xE0) { need = 2; cp = b & 0x0F; min = 0x800; }
+		else if ((b & 0xF8) === 0xF0) { need = 3; cp = b & 0x07; min = 0x10000; }
+		else return false;
+		if (i + need > end)
+			return false;
+		while (need--) {
+			const c = bytes[i++];
+			if ((c & 0xC0) !== 0x80)
+				return false;
+			cp = (cp << 6) | (c & 0x3F);
+		}
+		if ((cp < min) || (cp > 0x10FFFF) || ((cp >= 0xD800) && (cp <= 0xDFFF)))
+			return false;
+	}
+	return true;
+}
+
+function decodeInJS(bytes: Uint8Array, start: number, end: number): string | undefined {
 	let out = "";
 	let i = start;
 	while (i < end) {
@@ -48,6 +90,8 @@ export function utf8Length(text: string): number {
 
 /** Encodes `text` into a new ArrayBuffer. */
 export function encodeUTF8(text: string): ArrayBuffer {
+	if (typeof (ArrayBuffer as XsArrayBuffer).fromString === "function")
+		return (ArrayBuffer as XsArrayBuffer).fromString!(text);
 	const out = new Uint8Array(utf8Length(text));
 	let o = 0;
 	for (let i = 0; i < text.length; i++) {

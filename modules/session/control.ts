@@ -35,6 +35,8 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	#readable = 0;
 	#writable = 0;
 	#output: Uint8Array[] = [];
+	#queued = 0;
+	#drainWaiter: (() => void) | undefined;
 	#ended = false;		// the peer closed or the socket failed
 	#closing = false;	// close() was called: close once the output is flushed
 	#closed = false;
@@ -93,6 +95,21 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		return this.#closed;
 	}
 
+	/** Bytes of replies waiting for room on the socket. */
+	get queued(): number {
+		return this.#queued;
+	}
+
+	/**
+	 * Settles once every queued reply has gone to the socket, or the connection is gone: a
+	 * long reply written a line at a time waits here instead of queueing all of itself.
+	 */
+	drained(): Promise<void> {
+		if (!this.#queued || this.#closed)
+			return Promise.resolve();
+		return new Promise(resolve => { this.#drainWaiter = resolve; });
+	}
+
 	[Symbol.asyncIterator](): AsyncIterableIterator<ControlInput> {
 		return this;
 	}
@@ -117,7 +134,9 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	write(text: string): void {
 		if (this.#closed || this.#ended)
 			return;
-		this.#output.push(new Uint8Array(encodeUTF8(text)));
+		const bytes = new Uint8Array(encodeUTF8(text));
+		this.#output.push(bytes);
+		this.#queued += bytes.byteLength;
 		this.flush();
 	}
 
@@ -158,15 +177,19 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 			if (chunk.byteLength <= this.#writable) {
 				output.shift();
 				this.#writable -= chunk.byteLength;
+				this.#queued -= chunk.byteLength;
 				this.#socket.write(chunk);
 			}
 			else {
 				const part = chunk.subarray(0, this.#writable);
 				output[0] = chunk.subarray(this.#writable);
+				this.#queued -= part.byteLength;
 				this.#writable = 0;
 				this.#socket.write(part);
 			}
 		}
+		if (!output.length)
+			this.drain();
 		if (this.#closing && !output.length)
 			this.destroy();
 	}
@@ -174,7 +197,14 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	private fail(): void {
 		this.#ended = true;
 		this.#output.length = 0;
+		this.#queued = 0;
 		this.destroy();
+	}
+
+	private drain(): void {
+		const waiter = this.#drainWaiter;
+		this.#drainWaiter = undefined;
+		waiter?.();
 	}
 
 	private wake(): void {
@@ -191,5 +221,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		this.#closed = true;
 		this.#socket.close();
 		this.wake();
+		this.drain();
 	}
 }

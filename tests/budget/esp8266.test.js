@@ -100,6 +100,67 @@ describe("memory budget: the ESP8266's fixed XS heap (Linux host)", function () 
 		}
 	});
 
+	it("two sessions at once work through a folder of 40 files: MLSD, LIST, STAT, ABOR, REST, renames", async function () {
+		const work = async tag => {
+			const client = await RawClient.login(host.port, USER, PASSWORD);
+			try {
+				await expectCode(client.command("TYPE I"), 200);
+				await expectCode(client.command(`MKD ${tag}`), 257);
+				await expectCode(client.command(`CWD ${tag}`), 250);
+				const small = randomBytes(300);
+				for (let i = 0; i < 40; i++)
+					await upload(client, `file-with-a-long-name-${String(i).padStart(3, "0")}.txt`, small);
+				const big = randomBytes(MiB);
+				await upload(client, "big.bin", big);
+
+				let socket = await client.passive();
+				await expectCode(client.command("MLSD"), 150);
+				const facts = (await readAll(socket)).toString("utf8").split("\r\n").filter(Boolean);
+				await expectCode(client.reply(30000), 226);
+				expect(facts).to.have.lengthOf(41);
+				expect((await list(client)).split("\r\n").filter(Boolean)).to.have.lengthOf(41);
+				const status = await expectCode(client.command("STAT ."), 213);
+				expect(status.text.split("\n").length).to.be.greaterThan(41);
+
+				// a download aborted after its first bytes, then resumed where the client stopped
+				socket = await client.passive();
+				await expectCode(client.command("RETR big.bin"), 150);
+				const first = await new Promise(resolve => socket.once("data", resolve));
+				socket.destroy();
+				const aborted = await client.command("ABOR", 30000);
+				expect([426, 226]).to.include(aborted.code);
+				if (aborted.code === 426)
+					await expectCode(client.reply(30000), 226);
+				await expectCode(client.command(`REST ${first.length}`), 350);
+				socket = await client.passive();
+				await expectCode(client.command("RETR big.bin"), 150);
+				const rest = await readAll(socket);
+				await expectCode(client.reply(30000), 226);
+				expect(sha(Buffer.concat([first, rest]))).to.equal(sha(big));
+
+				await expectCode(client.command("RNFR big.bin"), 350);
+				await expectCode(client.command("RNTO renamed.bin"), 250);
+				await expectCode(client.command("SITE WHO"), 211);
+				await expectCode(client.command("DELE renamed.bin"), 250);
+				for (let i = 0; i < 40; i++)
+					await expectCode(client.command(`DELE file-with-a-long-name-${String(i).padStart(3, "0")}.txt`), 250);
+				await expectCode(client.command("CDUP"), 250);
+				await expectCode(client.command(`RMD ${tag}`), 250);
+				await expectCode(client.command("QUIT"), 221);
+			}
+			finally {
+				client.close();
+			}
+		};
+		try {
+			await Promise.all([work("c"), work("d")]);
+		}
+		catch (error) {
+			await Promise.race([host.exited, new Promise(resolve => setTimeout(resolve, 1000))]);
+			throw fatal(host) ? new Error(`the host died: "${fatal(host)}" (the client saw: ${error.message})`) : error;
+		}
+	});
+
 	it("refuses a third session with 421 and goes on serving the two", async function () {
 		const first = await RawClient.login(host.port, USER, PASSWORD);
 		const second = await RawClient.login(host.port, USER, PASSWORD);
