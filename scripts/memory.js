@@ -1,7 +1,8 @@
-// npm run memory: the XS heap the server uses, measured on instrumented builds of the Linux host
-// (mcconfig -i): the Linux host as its manifests build it now (hosts/lin/budget/linux.json), the
-// same with every module preloaded (linux-preloaded.json), and the ESP8266's fixed memory
-// (manifest.json, preloaded too). Prints a table: idle, per session, per transfer.
+// npm run memory [-- variant...]: the XS heap the server uses, measured on instrumented builds of
+// the Linux host (mcconfig -i): the Linux host as its manifests build it now
+// (hosts/lin/budget/linux.json), the same with every module preloaded (linux-preloaded.json), the
+// ESP32's memory settings (esp32.json) and the ESP8266's fixed memory (manifest.json), both
+// preloaded too. Prints a table: idle, per session, per transfer.
 //
 // How: an FTP session on the account asks SITE FREE, which collects the garbage and then reads
 // the Instrumentation module, so every figure is live data. At most two sessions are open at
