@@ -5,6 +5,7 @@
 import type {CommandTable} from "./command";
 import {formatTimeval, parseTimeval} from "../listing/format";
 import {FtpError} from "../files/service";
+import {isDigits} from "../protocol/digits";
 
 // frozen deeply (an XS extension): preloaded, the table stays in flash
 export const files: CommandTable = Object.freeze({
@@ -88,7 +89,7 @@ export const files: CommandTable = Object.freeze({
 		argument: "required", help: "REST <offset>",
 		feat: ["REST STREAM"],
 		run(session, argument) {
-			if (!/^\d{1,15}$/.test(argument))
+			if (!isDigits(argument, 1, 15))
 				return session.reply(501, "REST needs a byte offset.");
 			session.restOffset = Number(argument);
 			session.reply(350, `Restarting at ${session.restOffset}. Send RETR, STOR or APPE.`);

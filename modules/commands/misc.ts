@@ -118,7 +118,8 @@ export const misc: CommandTable = Object.freeze({
 	TYPE: {
 		argument: "required", help: "TYPE A | I | L 8",
 		run(session, argument) {
-			const type = argument.toUpperCase().replace(/\s+/g, " ");
+			// "L  8" is "L 8": the type and its parameter, however many spaces apart
+			const type = argument.toUpperCase().split(" ").filter(part => part.length).join(" ");
 			if ((type === "I") || (type === "L 8")) {
 				session.binary = true;
 				return session.reply(200, "Type set to I.");

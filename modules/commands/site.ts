@@ -39,7 +39,7 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 		run(session, argument) {
 			if (!argument)
 				return session.reply(200, `Verbosity is ${log.level}.`);
-			if (!/^[012]$/.test(argument))
+			if ((argument !== "0") && (argument !== "1") && (argument !== "2"))
 				return session.reply(501, "SITE VERBOSE takes 0, 1 or 2.");
 			session.reply(200, `Verbosity set to ${setVerbosity(Number(argument))}.`);
 		},

@@ -356,7 +356,7 @@ void connectionBegin(xsMachine *the, xsFtpSockConnection connection, uint8_t sta
 	connection->state = state;
 	connection->bytes = 0;
 	connection->offset = 0;
-	connection->watch = g_unix_fd_add(connection->fd, condition, connectionOnSocket, connection);
+	connection->watch = ftpsockWatch(connection->fd, condition, connectionOnSocket, connection);
 	if (milliseconds > 0) {
 		connection->idleTimeout = (gint64)(milliseconds * 1000);
 		connection->progress = g_get_monotonic_time();

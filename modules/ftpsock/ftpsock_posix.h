@@ -8,6 +8,7 @@
 
 #include "xsmc.h"
 
+#include <glib-unix.h>
 #include <netinet/in.h>
 
 // Takes the socket `listener` (a DataListener) accepted and not yet handed out, with its
@@ -23,5 +24,11 @@ struct in_addr ftpsockParseAddress(xsMachine *the, xsSlot *slot);
 
 // 0...65535, else RangeError.
 int ftpsockParsePort(xsMachine *the, xsSlot *slot);
+
+// g_unix_fd_add, with the source allowed to recurse: GLib blocks a source that may not while
+// dispatching it, removing its fd from the poll set and adding it back afterwards, and each of
+// those wakes the loop through its eventfd (a write, a read and an extra poll() per dispatch).
+// Nothing here runs a nested main loop, so recursion never happens.
+guint ftpsockWatch(gint fd, GIOCondition condition, GUnixFDSourceFunc callback, gpointer data);
 
 #endif

@@ -94,7 +94,7 @@ void xs_ftpsock_listener(xsMachine *the)
 		xsmcSetString(xsResult, (char *)ftpsockErrorName(error));
 		return;
 	}
-	listener->watch = g_unix_fd_add(listener->fd, G_IO_IN, listenerOnReadable, listener);
+	listener->watch = ftpsockWatch(listener->fd, G_IO_IN, listenerOnReadable, listener);
 }
 
 void xs_ftpsock_listener_destructor(void *data)

@@ -2,6 +2,7 @@
  * Listing formats: Unix `ls -l` lines for LIST (what Explorer, GVfs and curl parse),
  * RFC 3659 facts for MLSD/MLST, and the YYYYMMDDHHMMSS time of MDTM. Times are UTC.
  */
+import {isDigits} from "../protocol/digits";
 
 export interface ListEntry {
 	name: string;
@@ -41,10 +42,13 @@ export function formatTimeval(seconds: number): string {
 
 /** YYYYMMDDHHMMSS[.sss] → seconds since the epoch; undefined when malformed. */
 export function parseTimeval(text: string): number | undefined {
-	const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{1,3})?$/.exec(text);
-	if (!m)
+	if (!isDigits(text.slice(0, 14), 14, 14))
 		return undefined;
-	const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+	// an optional fraction of a second: "." and 1 to 3 digits
+	if ((text.length > 14) && ((text[14] !== ".") || !isDigits(text.slice(15), 1, 3)))
+		return undefined;
+	const field = (start: number, length: number): number => Number(text.slice(start, start + length));
+	const year = field(0, 4), month = field(4, 2), day = field(6, 2), hour = field(8, 2), minute = field(10, 2), second = field(12, 2);
 	if ((month < 1) || (month > 12) || (day < 1) || (day > 31) || (hour > 23) || (minute > 59) || (second > 60))
 		return undefined;
 	const ms = Date.UTC(year, month - 1, day, hour, minute, second);

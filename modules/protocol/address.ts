@@ -1,6 +1,7 @@
 /*
  * Host-port arguments and replies: PORT/PASV (RFC 959) and EPRT/EPSV (RFC 2428), IPv4.
  */
+import {isDigits} from "./digits";
 
 export interface HostPort {
 	address: string;
@@ -8,7 +9,7 @@ export interface HostPort {
 }
 
 function octet(text: string): number | undefined {
-	if (!/^\d{1,3}$/.test(text))
+	if (!isDigits(text, 1, 3))
 		return undefined;
 	const value = Number(text);
 	return (value <= 255) ? value : undefined;
@@ -42,7 +43,7 @@ export function parseEprt(argument: string): HostPort | "protocol" | undefined {
 	const octets = fields[1].split(".");
 	if ((octets.length !== 4) || octets.some(o => undefined === octet(o)))
 		return undefined;
-	if (!/^\d{1,5}$/.test(fields[2]))
+	if (!isDigits(fields[2], 1, 5))
 		return undefined;
 	const port = Number(fields[2]);
 	if ((port < 1) || (port > 65535))

@@ -174,19 +174,20 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		const output = this.#output;
 		while (output.length && (this.#writable > 0) && !this.#closed) {
 			const chunk = output[0];
-			if (chunk.byteLength <= this.#writable) {
+			let part = chunk;
+			if (chunk.byteLength <= this.#writable)
 				output.shift();
-				this.#writable -= chunk.byteLength;
-				this.#queued -= chunk.byteLength;
-				this.#socket.write(chunk);
-			}
 			else {
-				const part = chunk.subarray(0, this.#writable);
+				part = chunk.subarray(0, this.#writable);
 				output[0] = chunk.subarray(this.#writable);
-				this.#queued -= part.byteLength;
-				this.#writable = 0;
-				this.#socket.write(part);
 			}
+			this.#queued -= part.byteLength;
+			this.#writable -= part.byteLength;
+			// lwIP's write (and the Linux host's) answers the room left: often more than the
+			// count above, as the bytes may already be on their way
+			const room = (this.#socket.write(part) as unknown);
+			if (typeof room === "number")
+				this.#writable = room;
 		}
 		if (!output.length)
 			this.drain();

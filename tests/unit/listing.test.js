@@ -31,6 +31,8 @@ describe("times", () => {
 		expect(format.parseTimeval("20261123051700.123")).to.equal(now);
 		expect(format.parseTimeval("20260231000000")).to.equal(undefined);
 		expect(format.parseTimeval("2026112305170")).to.equal(undefined);
+		for (const bad of ["20261123051700.", "20261123051700.1234", "20261123051700,1", "2026112305170x", " 20261123051700", "20261123051700 ", "+0261123051700", "20261323051700"])
+			expect(format.parseTimeval(bad), bad).to.equal(undefined);
 	});
 });
 

@@ -10,6 +10,36 @@ function split(...chunks) {
 }
 
 describe("LineSplitter", () => {
+	it("keeps each splitter's unfinished line apart, though they share one buffer", () => {
+		const a = [], b = [];
+		const sa = new lines.LineSplitter({line: text => a.push(text), invalid: p => a.push({p})});
+		const sb = new lines.LineSplitter({line: text => b.push(text), invalid: p => b.push({p})});
+		sa.feed(Buffer.from("USER a"));
+		sb.feed(Buffer.from("PASS b"));
+		sa.feed(Buffer.from("lice\r\nNO"));
+		sb.feed(Buffer.from("ob\r\n"));
+		sa.feed(Buffer.from("OP\r\n"));
+		expect(a).to.deep.equal(["USER alice", "NOOP"]);
+		expect(b).to.deep.equal(["PASS bob"]);
+	});
+
+	it("a sink that feeds another splitter from inside line() does not disturb the line being cut", () => {
+		const inner = [];
+		const other = new lines.LineSplitter({line: text => inner.push(text), invalid: () => {}});
+		const outer = [];
+		const first = new lines.LineSplitter({
+			line(text) {
+				outer.push(text);
+				other.feed(Buffer.from("XXXXXXXXXXXXXXXXXXXXXXXX\r\n"));
+			},
+			invalid() {},
+		});
+		first.feed(Buffer.from("ONE\r\nTWO\r\nTHR"));
+		first.feed(Buffer.from("EE\r\n"));
+		expect(outer).to.deep.equal(["ONE", "TWO", "THREE"]);
+		expect(inner).to.have.lengthOf(3);
+	});
+
 	it("splits CRLF and bare LF lines, across chunks", () => {
 		expect(split("USER a\r\nPA", "SS b\r", "\nNOOP\n")).to.deep.equal(["USER a", "PASS b", "NOOP"]);
 	});

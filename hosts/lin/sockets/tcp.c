@@ -5,15 +5,15 @@
  * - onWritable(count) once the connection is established, then whenever room opens again
  *   after writes; count is the free space of a native output queue (kTCPOutputSize), so a
  *   write never loses bytes: what the kernel does not take stays queued until G_IO_OUT.
- * - write() only queues. The queue goes to the kernel when the JS turn ends (after the
- *   callbacks of a loop dispatch, or on the next G_IO_OUT for writes made elsewhere), the
- *   way lwIP writes with TCP_WRITE_FLAG_MORE and outputs later: the lines of a multi-line
- *   reply leave together, with no Nagle stall between them.
+ * - write() queues, and answers the room left, as lwIP's does. Within a callback of the
+ *   socket, the queue goes to the kernel when the JS turn ends, the way lwIP writes with
+ *   TCP_WRITE_FLAG_MORE and outputs later: the lines of a multi-line reply leave together,
+ *   with no Nagle stall between them. Written from elsewhere (a promise job), it goes at once.
  * - onReadable(count) with the total buffered when bytes arrive; onError only once every
  *   buffered byte has been read (peer EOF or a socket error).
  * - close() flushes the output queue, then closes; calling it twice is harmless.
  *
- * Everything is driven by fd watches (g_unix_fd_add) on the default context, with
+ * Everything is driven by fd watches (watchFd) on the default context, with
  * G_IO_IN / G_IO_OUT requested only while needed, and by a one-shot idle source for what
  * falls due without I/O (room to announce, onError after the last read), the way lwIP posts
  * its deliveries to the machine. No timers, no polling.
@@ -53,7 +53,7 @@ struct TCPRecord {
 	int				fd;
 	xsMachine		*the;
 	xsSlot			obj;
-	guint			watch;			// g_unix_fd_add source, 0 when no condition is wanted
+	guint			watch;			// watchFd source, 0 when no condition is wanted
 	GIOCondition	watching;
 	guint			idle;			// pending delivery requested from a JS call
 	int				useCount;		// the JS object, a closing flush, a callback in progress
@@ -87,6 +87,22 @@ struct TCPRecord {
 };
 typedef struct TCPRecord TCPRecord;
 typedef struct TCPRecord *TCP;
+
+// g_unix_fd_add, with the source allowed to recurse: GLib blocks a source that may not
+// while dispatching it, removing its fd from the poll set and adding it back afterwards, and
+// each of those wakes the loop through its eventfd (a write, a read and an extra poll() per
+// dispatch). Nothing here runs a nested main loop, so recursion never happens.
+static guint watchFd(gint fd, GIOCondition condition, GUnixFDSourceFunc callback, gpointer data)
+{
+	GSource *source = g_unix_fd_source_new(fd, condition);
+	guint id;
+
+	g_source_set_can_recurse(source, TRUE);
+	g_source_set_callback(source, (GSourceFunc)(void (*)(void))callback, data, NULL);
+	id = g_source_attach(source, NULL);
+	g_source_unref(source);
+	return id;
+}
 
 static TCP tcpCreate(void);
 static void tcpHold(TCP tcp);
@@ -351,13 +367,18 @@ void xs_lin_tcp_write(xsMachine *the)
 		}
 		c_memmove(tcp->output + tcp->outEnd, buffer, needed);
 		tcp->outEnd += needed;
-		// sent at the end of this JS turn, with whatever else it writes: by tcpSettle when
-		// called back from the loop, else on G_IO_OUT
-		if (!tcp->busy)
+		// Called back from the loop, the bytes go at the end of this JS turn with whatever
+		// else it writes (tcpSettle). Written from elsewhere (a promise job, a timer), they go
+		// now: waiting for G_IO_OUT would cost a round of the loop and two watch changes per
+		// reply, each of which wakes the loop through its eventfd.
+		if (!tcp->busy) {
+			tcpFlush(tcp);
 			tcpWatch(tcp);
+		}
 	}
 
-	tcp->announced = available - needed;
+	// the room left now, as lwIP's write answers tcp_sndbuf()
+	tcp->announced = tcpOutputFree(tcp);
 	xsmcSetInteger(xsResult, tcp->announced);
 }
 
@@ -580,7 +601,7 @@ void tcpWatch(TCP tcp)
 		return;
 	if (tcp->watch)
 		g_source_remove(tcp->watch);	// also fine from the source's own callback
-	tcp->watch = wanted ? g_unix_fd_add(tcp->fd, wanted, tcpReady, tcp) : 0;
+	tcp->watch = wanted ? watchFd(tcp->fd, wanted, tcpReady, tcp) : 0;
 	tcp->watching = wanted;
 }
 
@@ -871,7 +892,7 @@ void listenerWatch(Listener listener)
 	uint8_t wanted = (listener->fd >= 0) && (listener->pendingCount < kListenerPendingSize);
 
 	if (wanted && !listener->watch)
-		listener->watch = g_unix_fd_add(listener->fd, G_IO_IN, listenerReady, listener);
+		listener->watch = watchFd(listener->fd, G_IO_IN, listenerReady, listener);
 	else if (!wanted && listener->watch) {
 		g_source_remove(listener->watch);
 		listener->watch = 0;
