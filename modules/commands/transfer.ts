@@ -67,7 +67,11 @@ function sendLines(connection: DataConnection, entries: Iterable<ListEntry>, for
 		}
 		return connection.send(chunk).then(next);
 	};
-	return next() ?? Promise.resolve();
+	// a failed send leaves the folder unread: close it now (what for-of would have done)
+	return (next() ?? Promise.resolve()).catch((error: unknown) => {
+		iterator.return?.();
+		throw error;
+	});
 }
 
 /** The entries a LIST/NLST argument names: a folder's content, or one file. */

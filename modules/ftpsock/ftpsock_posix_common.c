@@ -47,15 +47,3 @@ int ftpsockParsePort(xsMachine *the, xsSlot *slot)
 		xsRangeError("invalid port");
 	return port;
 }
-
-guint ftpsockWatch(gint fd, GIOCondition condition, GUnixFDSourceFunc callback, gpointer data)
-{
-	GSource *source = g_unix_fd_source_new(fd, condition);
-	guint id;
-
-	g_source_set_can_recurse(source, TRUE);
-	g_source_set_callback(source, (GSourceFunc)(void (*)(void))callback, data, NULL);
-	id = g_source_attach(source, NULL);
-	g_source_unref(source);
-	return id;
-}

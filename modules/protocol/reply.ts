@@ -5,9 +5,9 @@
  */
 
 export function formatReply(code: number, text: string): string {
-	const lines = text.split("\n");
-	if (lines.length === 1)
+	if (text.indexOf("\n") < 0)
 		return `${code} ${text}\r\n`;
+	const lines = text.split("\n");
 	let out = `${code}-${lines[0]}\r\n`;
 	for (let i = 1; i < lines.length - 1; i++)
 		out += ` ${lines[i]}\r\n`;

@@ -12,13 +12,21 @@ type XsArrayBuffer = ArrayBufferConstructor & {fromString?(text: string): ArrayB
 
 /** Decodes `bytes[start..end)`; undefined when it is not well-formed UTF-8. */
 export function decodeUTF8(bytes: Uint8Array, start: number, end: number): string | undefined {
-	if (typeof (String as XsString).fromArrayBuffer === "function") {
-		// checked here: XS's own check lets overlong forms and surrogates through
-		if (!wellFormed(bytes, start, end))
-			return undefined;
+	// checked here, not left to XS: its own check lets overlong forms and surrogates through
+	if (!wellFormed(bytes, start, end))
+		return undefined;
+	if (typeof (String as XsString).fromArrayBuffer === "function")
 		return (String as XsString).fromArrayBuffer!(bytes.buffer, bytes.byteOffset + start, end - start);
+	let out = "";
+	for (let i = start; i < end;) {
+		const b = bytes[i++];
+		let need = (b < 0x80) ? 0 : (b < 0xE0) ? 1 : (b < 0xF0) ? 2 : 3;
+		let cp = need ? (b & (0x3F >> need)) : b;
+		while (need--)
+			cp = (cp << 6) | (bytes[i++] & 0x3F);
+		out += String.fromCodePoint(cp);
 	}
-	return decodeInJS(bytes, start, end);
+	return out;
 }
 
 function wellFormed(bytes: Uint8Array, start: number, end: number): boolean {
@@ -44,35 +52,6 @@ function wellFormed(bytes: Uint8Array, start: number, end: number): boolean {
 			return false;
 	}
 	return true;
-}
-
-function decodeInJS(bytes: Uint8Array, start: number, end: number): string | undefined {
-	let out = "";
-	let i = start;
-	while (i < end) {
-		const b = bytes[i++];
-		if (b < 0x80) {
-			out += String.fromCharCode(b);
-			continue;
-		}
-		let need: number, cp: number, min: number;
-		if ((b & 0xE0) === 0xC0) { need = 1; cp = b & 0x1F; min = 0x80; }
-		else if ((b & 0xF0) === 0xE0) { need = 2; cp = b & 0x0F; min = 0x800; }
-		else if ((b & 0xF8) === 0xF0) { need = 3; cp = b & 0x07; min = 0x10000; }
-		else return undefined;
-		if (i + need > end)
-			return undefined;
-		while (need--) {
-			const c = bytes[i++];
-			if ((c & 0xC0) !== 0x80)
-				return undefined;
-			cp = (cp << 6) | (c & 0x3F);
-		}
-		if ((cp < min) || (cp > 0x10FFFF) || ((cp >= 0xD800) && (cp <= 0xDFFF)))
-			return undefined;
-		out += String.fromCodePoint(cp);
-	}
-	return out;
 }
 
 /** Bytes needed to encode `text`. */

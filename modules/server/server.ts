@@ -29,6 +29,8 @@ export class FtpServer implements ServerContext {
 	readonly sessions = new Set<Session>();
 	#listener: Listener | undefined;
 	#swept = false;
+	/** checks the sessions' login and idle deadlines while there are sessions */
+	#sweeper: Timer | undefined;
 
 	constructor(options: ServerOptions) {
 		this.options = options;
@@ -76,6 +78,10 @@ export class FtpServer implements ServerContext {
 		for (const session of this.sessions)
 			session.close(421, reason);
 		this.sessions.clear();
+		if (this.#sweeper) {
+			Timer.clear(this.#sweeper);
+			this.#sweeper = undefined;
+		}
 		(this.#listener as unknown as {close(): void} | undefined)?.close();
 		this.#listener = undefined;
 		log.info("stopped");
@@ -92,10 +98,26 @@ export class FtpServer implements ServerContext {
 		this.sessions.add(session);
 		// run() never rejects and leaves the registry itself (ended()): no handler to keep per session
 		void session.run();
+		if (!this.#sweeper) {
+			// a tenth of the shorter timeout, within 50 ms..1 s: a deadline is met to within that
+			const o = this.options;
+			const interval = Math.min(1000, Math.max(50, Math.min(o.loginTimeout, o.idleTimeout) / 10));
+			this.#sweeper = Timer.repeat(() => this.sweep(), interval);
+		}
 	}
 
 	ended(session: Session): void {
 		this.sessions.delete(session);
+		if (!this.sessions.size && this.#sweeper) {
+			Timer.clear(this.#sweeper);
+			this.#sweeper = undefined;
+		}
+	}
+
+	private sweep(): void {
+		const now = Date.now();
+		for (const session of this.sessions)
+			session.expire(now);
 	}
 }
 

@@ -71,7 +71,8 @@ export class Session {
 	lastCommandAt: number;
 	/** the data transfer under way (its verb and start, seconds since the epoch), for SITE WHO and the live console */
 	currentTransfer: {verb: string; since: number} | undefined;
-	#timer: Timer | undefined;
+	/** ms since the epoch when the session is closed for silence; undefined while a command runs */
+	#deadline: number | undefined;
 	/** ms since the epoch when a session that is not logged in is closed */
 	#loginDeadline: number | undefined;
 	#aborted = false;
@@ -89,7 +90,8 @@ export class Session {
 	}
 
 	reply(code: number, text: string): void {
-		log.protocol(`${this.remoteAddress} < ${code} ${text}`);
+		if (log.level >= 2)
+			log.protocol(`${this.remoteAddress} < ${code} ${text}`);
 		this.control.write(formatReply(code, text));
 	}
 
@@ -200,7 +202,8 @@ export class Session {
 	/** Runs one command line; returns the command's promise when it goes on asynchronously. */
 	private execute(line: string): Promise<void> | void {
 		const {verb, argument} = parseCommand(line);
-		log.protocol(`${this.remoteAddress} > ${(verb === "PASS") ? "PASS ****" : line}`);
+		if (log.level >= 2)
+			log.protocol(`${this.remoteAddress} > ${(verb === "PASS") ? "PASS ****" : line}`);
 		this.lastCommandAt = this.server.now();
 		if (!KEEPS_REST.has(verb))
 			this.restOffset = 0;
@@ -269,29 +272,32 @@ export class Session {
 	 * The login timeout before login, the idle timeout after. The login timeout counts from
 	 * the connection (or from the logout of USER/REIN), not from the last command: a client
 	 * that sends NOOP and never logs in must not keep one of the few sessions for ever.
+	 * The server's sweep (FtpServer) closes the session once the deadline has passed: no
+	 * timer per session, none set and cleared per command.
 	 */
 	private arm(): void {
-		this.disarm();
 		const o = this.server.options;
-		let ms = o.idleTimeout;
-		if (this.loggedIn)
+		const now = Date.now();
+		if (this.loggedIn) {
 			this.#loginDeadline = undefined;
-		else {
-			this.#loginDeadline ??= Date.now() + o.loginTimeout;
-			ms = Math.max(0, this.#loginDeadline - Date.now());
+			this.#deadline = now + o.idleTimeout;
 		}
-		this.#timer = Timer.set(() => {
-			this.#timer = undefined;
-			log.info(`${this.remoteAddress}: ${this.loggedIn ? "idle" : "login"} timeout`);
-			this.close(421, this.loggedIn ? "Idle timeout, closing control connection." : "Login timeout, closing control connection.");
-		}, ms);
+		else
+			this.#deadline = this.#loginDeadline ??= now + o.loginTimeout;
 	}
 
+	/** No deadline while a command runs. */
 	private disarm(): void {
-		if (this.#timer) {
-			Timer.clear(this.#timer);
-			this.#timer = undefined;
-		}
+		this.#deadline = undefined;
+	}
+
+	/** Closes the session with 421 when its deadline has passed (`now`: ms since the epoch). */
+	expire(now: number): void {
+		if ((undefined === this.#deadline) || (now < this.#deadline))
+			return;
+		this.#deadline = undefined;
+		log.info(`${this.remoteAddress}: ${this.loggedIn ? "idle" : "login"} timeout`);
+		this.close(421, this.loggedIn ? "Idle timeout, closing control connection." : "Login timeout, closing control connection.");
 	}
 
 	private end(): void {

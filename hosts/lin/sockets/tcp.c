@@ -13,7 +13,7 @@
  *   buffered byte has been read (peer EOF or a socket error).
  * - close() flushes the output queue, then closes; calling it twice is harmless.
  *
- * Everything is driven by fd watches (watchFd) on the default context, with
+ * Everything is driven by fd watches (ftpsockWatch, shared with ftpsock) on the default context, with
  * G_IO_IN / G_IO_OUT requested only while needed, and by a one-shot idle source for what
  * falls due without I/O (room to announce, onError after the last read), the way lwIP posts
  * its deliveries to the machine. No timers, no polling.
@@ -26,6 +26,7 @@
 #include "xsmc.h"
 #include "mc.xs.h"			// for xsID_* values
 #include "builtinCommon.h"
+#include "../../../modules/ftpsock/ftpsock_posix.h"		// ftpsockWatch: fd sources that do not wake the loop per dispatch
 
 #include <glib-unix.h>
 
@@ -53,7 +54,7 @@ struct TCPRecord {
 	int				fd;
 	xsMachine		*the;
 	xsSlot			obj;
-	guint			watch;			// watchFd source, 0 when no condition is wanted
+	guint			watch;			// ftpsockWatch source, 0 when no condition is wanted
 	GIOCondition	watching;
 	guint			idle;			// pending delivery requested from a JS call
 	int				useCount;		// the JS object, a closing flush, a callback in progress
@@ -87,22 +88,6 @@ struct TCPRecord {
 };
 typedef struct TCPRecord TCPRecord;
 typedef struct TCPRecord *TCP;
-
-// g_unix_fd_add, with the source allowed to recurse: GLib blocks a source that may not
-// while dispatching it, removing its fd from the poll set and adding it back afterwards, and
-// each of those wakes the loop through its eventfd (a write, a read and an extra poll() per
-// dispatch). Nothing here runs a nested main loop, so recursion never happens.
-static guint watchFd(gint fd, GIOCondition condition, GUnixFDSourceFunc callback, gpointer data)
-{
-	GSource *source = g_unix_fd_source_new(fd, condition);
-	guint id;
-
-	g_source_set_can_recurse(source, TRUE);
-	g_source_set_callback(source, (GSourceFunc)(void (*)(void))callback, data, NULL);
-	id = g_source_attach(source, NULL);
-	g_source_unref(source);
-	return id;
-}
 
 static TCP tcpCreate(void);
 static void tcpHold(TCP tcp);
@@ -601,7 +586,7 @@ void tcpWatch(TCP tcp)
 		return;
 	if (tcp->watch)
 		g_source_remove(tcp->watch);	// also fine from the source's own callback
-	tcp->watch = wanted ? watchFd(tcp->fd, wanted, tcpReady, tcp) : 0;
+	tcp->watch = wanted ? ftpsockWatch(tcp->fd, wanted, tcpReady, tcp) : 0;
 	tcp->watching = wanted;
 }
 
@@ -892,7 +877,7 @@ void listenerWatch(Listener listener)
 	uint8_t wanted = (listener->fd >= 0) && (listener->pendingCount < kListenerPendingSize);
 
 	if (wanted && !listener->watch)
-		listener->watch = watchFd(listener->fd, G_IO_IN, listenerReady, listener);
+		listener->watch = ftpsockWatch(listener->fd, G_IO_IN, listenerReady, listener);
 	else if (!wanted && listener->watch) {
 		g_source_remove(listener->watch);
 		listener->watch = 0;
