@@ -29,6 +29,13 @@ export function decodeUTF8(bytes: Uint8Array, start: number, end: number): strin
 	return out;
 }
 
+/** The first `length` bytes, all below 0x80 (the caller knows): no check needed. */
+export function decodeASCII(bytes: Uint8Array, length: number): string {
+	if (typeof (String as XsString).fromArrayBuffer === "function")
+		return (String as XsString).fromArrayBuffer!(bytes.buffer, bytes.byteOffset, length);
+	return String.fromCharCode(...bytes.subarray(0, length));
+}
+
 function wellFormed(bytes: Uint8Array, start: number, end: number): boolean {
 	let i = start;
 	while (i < end) {

@@ -10,6 +10,18 @@ function split(...chunks) {
 }
 
 describe("LineSplitter", () => {
+	it("switches to Telnet handling in the middle of a chunk, and back", () => {
+		const chunk = [...Buffer.from("NOOP\r\nST"), 0xFF, 0xF4, ...Buffer.from("AT\r\n"), 0xFF, 0xF2, ...Buffer.from("ABOR\r\n")];
+		expect(split(chunk, "PWD\r\n")).to.deep.equal(["NOOP", "STAT", "ABOR", "PWD"]);
+	});
+
+	it("checks UTF-8 of a line whose non-ASCII bytes came in an earlier chunk", () => {
+		const name = Buffer.from("RETR caf\u00e9\r\n");
+		expect(split(name.subarray(0, 9), name.subarray(9))).to.deep.equal(["RETR caf\u00e9"]);
+		expect(split([0x52, 0xC3], [0x28, 0x0D, 0x0A])).to.deep.equal([{problem: "not UTF-8"}]);
+		expect(split("A\u00e9", "\r\nB\r\n")).to.deep.equal(["A\u00e9", "B"]);
+	});
+
 	it("keeps each splitter's unfinished line apart, though they share one buffer", () => {
 		const a = [], b = [];
 		const sa = new lines.LineSplitter({line: text => a.push(text), invalid: p => a.push({p})});
