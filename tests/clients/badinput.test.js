@@ -302,6 +302,25 @@ describe("bad input: --login-timeout and --idle-timeout", function () {
 		expect(reply.code, reply.text).to.equal(421);
 		expect(Date.now() - idleFrom).to.be.within(1300, 3000);
 	});
+
+	it("does not count a transfer that outlasts the idle timeout as idle time", async () => {
+		const c = await RawClient.login(ctx.server.port);
+		const data = randomBytes(256 * 1024);
+		// an upload whose client pauses mid-way for twice the idle timeout
+		let socket = await passive(c);
+		expect((await c.command("STOR slow.bin")).code).to.equal(150);
+		socket.write(data.subarray(0, 1000));
+		await sleep(3000);
+		socket.end(data.subarray(1000));
+		expect((await c.reply(10000)).code).to.equal(226);
+		expect((await c.command("NOOP")).code).to.equal(200);
+		socket = await passive(c);
+		expect((await c.command("RETR slow.bin")).code).to.equal(150);
+		expect(sha(await readAll(socket))).to.equal(sha(data));
+		expect((await c.reply(10000)).code).to.equal(226);
+		expect((await c.command("DELE slow.bin")).code).to.equal(250);
+		c.close();
+	});
 });
 
 describe("bad input: failed logins", function () {
