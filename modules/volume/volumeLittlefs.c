@@ -435,6 +435,15 @@ static void configure(LittlefsVolume volume)
 	config->cache_size = kCacheSize;
 	config->lookahead_size = kLookaheadSize;
 	config->block_cycles = MODDEF_VOLUME_LFS_BLOCK_CYCLES;
+#ifdef MODDEF_VOLUME_LFS_METADATA_MAX
+	// LittleFS's rename and compaction filter a metadata pair's whole log against itself
+	// (quadratic in its tags): 4 KiB pairs made each upload's rename of its temporary file
+	// cost ~2 M instructions on the host. Smaller pairs cost more blocks of metadata (a pair
+	// holds ~13 entries at 1024) and longer chains to walk by name, far less than that.
+	// 1024 keeps room for an entry with a name of kVolumeNameMax bytes (a compacted pair
+	// must fit half of it). Not stored in the image: any value mounts any image.
+	config->metadata_max = MODDEF_VOLUME_LFS_METADATA_MAX;
+#endif
 	config->read_buffer = volume->readCache;
 	config->prog_buffer = volume->progCache;
 	config->lookahead_buffer = volume->lookahead;
