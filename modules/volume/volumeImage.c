@@ -1,20 +1,42 @@
 /*
- * Block device for the Linux host: a LittleFS image file, 4096-byte blocks, erased = 0xFF
- * like the flash it stands for (so an image can be written to a device's partition).
+ * Block device for the Linux host: a LittleFS image file, 4096-byte blocks, created erased
+ * (0xFF) like the flash it stands for (so an image can be written to a device's partition).
  *
- * Every prog and erase is written to the file before LittleFS goes on (write-through):
+ * Every prog is written to the file before LittleFS goes on (write-through, pwrite):
  * LittleFS is power-loss safe as long as each prog it finished reached the device, and the
  * kernel keeps what reached the file when the process is killed. fdatasync on LittleFS's
  * sync, for power loss of the host itself, only with FTPD_FSYNC=1: it costs a disk flush
  * per commit.
+ *
+ * Reads come from a read-only shared mapping of the whole image: LittleFS reads in small
+ * pieces (a file's skip list costs a read per hop, a block at a time), and a pread per piece
+ * cost more than the copy. The mapping sees every pwrite at once (one page cache).
+ *
+ * The mapping's hazard is the file shrinking under us (the flock keeps out other servers, not
+ * `truncate` or an editor): touching a page past the new end raises SIGBUS, which would kill
+ * the server. The size is checked at mount (an image is whole blocks, and is mapped at the
+ * size it has then); after that, a SIGBUS inside the mapping is caught: the handler maps a
+ * page of zeros over the faulting page so the copy finishes, and marks the image failed.
+ * From then on every read, prog and erase is LFS_ERR_IO (EIO to clients) until the image is
+ * mounted again, and nothing is written: a prog would grow the file back with holes. A
+ * SIGBUS anywhere else goes to whoever handled it before (by default, the process dies).
+ *
+ * Erase writes nothing. LittleFS never relies on what an erased block holds (lfs.h: "the
+ * state of an erased block is undefined"; its own file block device skips erases when its
+ * erase_value is -1, and its tests run that way): a commit's CRC tag records whether the
+ * next program unit reads as valid, so stale bytes after the last commit are never taken
+ * for one. Writing 4 KiB of 0xFF before each block is programmed doubled the bytes written
+ * by an upload.
  */
 #include "volumeDevice.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,11 +45,58 @@
 typedef struct {
 	int fd;
 	uint8_t fsync;
+	uint8_t *map;
+	size_t size;
 	char path[1];
 } ImageRecord, *Image;
 
 // An erased block, filled by volumeImageOpen.
 static uint8_t gErased[kBlockSize];
+
+// The mapping the SIGBUS handler guards (one image is mounted at a time), and its verdict.
+static uint8_t *volatile gGuardedMap;
+static volatile size_t gGuardedSize;
+static volatile sig_atomic_t gTruncated;
+static struct sigaction gPreviousBus;
+static uint8_t gBusHandled;
+static long gPageSize;
+
+static void onBus(int signal, siginfo_t *info, void *context)
+{
+	uint8_t *address = info->si_addr;
+	uint8_t *map = gGuardedMap;
+
+	if (map && (address >= map) && (address < map + gGuardedSize)) {
+		uint8_t *page = (uint8_t *)((uintptr_t)address & ~(uintptr_t)(gPageSize - 1));
+		gTruncated = 1;
+		// mmap is not on the async-signal-safe list, but it is a plain system call on Linux
+		if (MAP_FAILED != mmap(page, gPageSize, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+			return;		// the faulting copy goes on, reading zeros
+	}
+	// not ours (or no way to recover): as if we had never handled it
+	sigaction(SIGBUS, &gPreviousBus, NULL);
+	if ((gPreviousBus.sa_flags & SA_SIGINFO) && gPreviousBus.sa_sigaction)
+		gPreviousBus.sa_sigaction(signal, info, context);
+	else if ((SIG_DFL != gPreviousBus.sa_handler) && (SIG_IGN != gPreviousBus.sa_handler))
+		gPreviousBus.sa_handler(signal);
+	// SIG_DFL: returning re-runs the faulting access, which now kills the process
+}
+
+static int guardBus(void)
+{
+	struct sigaction action;
+
+	if (gBusHandled)
+		return 0;
+	memset(&action, 0, sizeof(action));
+	action.sa_sigaction = onBus;
+	action.sa_flags = SA_SIGINFO;
+	sigemptyset(&action.sa_mask);
+	if (sigaction(SIGBUS, &action, &gPreviousBus))
+		return -1;
+	gBusHandled = 1;
+	return 0;
+}
 
 static int writeAll(int fd, const void *buffer, size_t size, off_t offset)
 {
@@ -55,35 +124,26 @@ static off_t blockOffset(const struct lfs_config *config, lfs_block_t block, lfs
 static int imageRead(const struct lfs_config *config, lfs_block_t block, lfs_off_t offset, void *buffer, lfs_size_t size)
 {
 	Image image = config->context;
-	uint8_t *bytes = buffer;
-	off_t at = blockOffset(config, block, offset);
 
-	while (size) {
-		ssize_t count = pread(image->fd, bytes, size, at);
-		if (count < 0) {
-			if (EINTR == errno)
-				continue;
-			return LFS_ERR_IO;
-		}
-		if (0 == count)
-			return LFS_ERR_IO;		// past the end: the image was truncated under us
-		bytes += count;
-		at += count;
-		size -= count;
-	}
-	return LFS_ERR_OK;
+	if (gTruncated)
+		return LFS_ERR_IO;
+	// lfs_bd_read has checked block and offset against the geometry, which is the mapping's
+	memcpy(buffer, image->map + blockOffset(config, block, offset), size);
+	return gTruncated ? LFS_ERR_IO : LFS_ERR_OK;
 }
 
 static int imageProg(const struct lfs_config *config, lfs_block_t block, lfs_off_t offset, const void *buffer, lfs_size_t size)
 {
 	Image image = config->context;
+	if (gTruncated)
+		return LFS_ERR_IO;
 	return writeAll(image->fd, buffer, size, blockOffset(config, block, offset));
 }
 
 static int imageErase(const struct lfs_config *config, lfs_block_t block)
 {
-	Image image = config->context;
-	return writeAll(image->fd, gErased, kBlockSize, blockOffset(config, block, 0));
+	(void)block;
+	return gTruncated ? LFS_ERR_IO : LFS_ERR_OK;
 }
 
 static int imageSync(const struct lfs_config *config)
@@ -162,6 +222,15 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 		result = VOLUME_EIO;		// not an image this volume wrote
 	else
 		size = (uint32_t)status.st_size;
+	if (!result && guardBus())
+		result = VOLUME_EIO;
+	if (!result) {
+		image->map = mmap(NULL, size, PROT_READ, MAP_SHARED, image->fd, 0);
+		if (MAP_FAILED == image->map) {
+			image->map = NULL;
+			result = (ENOMEM == errno) ? VOLUME_ENOMEM : VOLUME_EIO;
+		}
+	}
 	if (result) {
 		close(image->fd);
 		if (*created)
@@ -170,6 +239,12 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 		*created = 0;
 		return result;
 	}
+
+	image->size = size;
+	gPageSize = sysconf(_SC_PAGESIZE);
+	gTruncated = 0;
+	gGuardedSize = size;
+	gGuardedMap = image->map;
 
 	config->context = image;
 	config->read = imageRead;
@@ -187,6 +262,8 @@ void volumeImageClose(const struct lfs_config *config, uint8_t discard)
 
 	if (!image)
 		return;
+	gGuardedMap = NULL;
+	munmap(image->map, image->size);
 	close(image->fd);		// releases the flock
 	if (discard)
 		unlink(image->path);

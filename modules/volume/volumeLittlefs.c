@@ -12,6 +12,7 @@
  */
 #include "lfs.h"
 #include "volumeDevice.h"
+#include "volumeLfs.h"
 
 #ifndef MODDEF_VOLUME_LFS_READ_SIZE
 	#define MODDEF_VOLUME_LFS_READ_SIZE (16)
@@ -65,8 +66,6 @@ typedef struct {
 typedef struct {
 	VolumeDirectoryRecord base;
 	lfs_dir_t dir;
-	uint16_t pathLength;
-	char path[1];		// the directory's, then "/name" of each entry: sized at open
 } LittlefsDirectoryRecord, *LittlefsDirectory;
 
 static LittlefsVolume gLittlefs;
@@ -109,11 +108,10 @@ static int64_t decodeTime(const uint8_t *bytes)
 	return (int64_t)time;
 }
 
-static int64_t readTime(const char *path)
+// `size`: what reading the attribute into `bytes` returned.
+static int64_t toTime(const uint8_t *bytes, lfs_ssize_t size)
 {
-	uint8_t bytes[kVolumeTimeSize];
-	lfs_ssize_t size = lfs_getattr(&gLittlefs->lfs, path, kVolumeTimeAttribute, bytes, sizeof(bytes));
-	if (size != sizeof(bytes))
+	if (size != kVolumeTimeSize)
 		return kVolumeTimeUnknown;
 	return decodeTime(bytes);
 }
@@ -179,12 +177,14 @@ static int32_t littlefsInfo(VolumeInfo info)
 static int32_t littlefsStat(const char *path, VolumeEntry entry)
 {
 	struct lfs_info info;
-	int error = lfs_stat(&gLittlefs->lfs, path, &info);
+	uint8_t bytes[kVolumeTimeSize];
+	lfs_ssize_t size;
+	int error = volumeLfsStat(&gLittlefs->lfs, path, &info, kVolumeTimeAttribute, bytes, sizeof(bytes), &size);
 	if (error)
 		return toVolumeError(error);
 	entry->directory = LFS_TYPE_DIR == info.type;
 	entry->size = entry->directory ? 0 : info.size;
-	entry->mtime = readTime(path);
+	entry->mtime = toTime(bytes, size);
 	return VOLUME_OK;
 }
 
@@ -345,8 +345,7 @@ static int littlefsDescriptor(VolumeFile file)
 
 static VolumeDirectory littlefsOpenDirectory(const char *path, int32_t *error)
 {
-	size_t length = c_strlen(path);
-	LittlefsDirectory directory = c_calloc(1, sizeof(LittlefsDirectoryRecord) + length + 1 + kVolumeNameMax);
+	LittlefsDirectory directory = c_calloc(1, sizeof(LittlefsDirectoryRecord));
 	int result;
 
 	if (!directory) {
@@ -359,10 +358,6 @@ static VolumeDirectory littlefsOpenDirectory(const char *path, int32_t *error)
 		*error = toVolumeError(result);
 		return NULL;
 	}
-	directory->pathLength = (uint16_t)length;
-	c_memcpy(directory->path, path, length + 1);
-	if (1 == directory->pathLength)
-		directory->pathLength = 0;		// the root: entries are "/name", not "//name"
 	return &directory->base;
 }
 
@@ -370,6 +365,7 @@ static int32_t littlefsReadDirectory(VolumeDirectory it, VolumeEntry entry)
 {
 	LittlefsDirectory directory = (LittlefsDirectory)it;
 	struct lfs_info info;
+	uint8_t bytes[kVolumeTimeSize];
 	int result;
 
 	do {
@@ -381,9 +377,8 @@ static int32_t littlefsReadDirectory(VolumeDirectory it, VolumeEntry entry)
 	c_strcpy(entry->name, info.name);
 	entry->directory = LFS_TYPE_DIR == info.type;
 	entry->size = entry->directory ? 0 : info.size;
-	directory->path[directory->pathLength] = '/';
-	c_strcpy(directory->path + directory->pathLength + 1, info.name);
-	entry->mtime = readTime(directory->path);
+	// from the metadata just read: by path, each entry was a scan of the directory
+	entry->mtime = toTime(bytes, volumeLfsDirAttribute(&gLittlefs->lfs, &directory->dir, kVolumeTimeAttribute, bytes, sizeof(bytes)));
 	return 1;
 }
 
@@ -440,6 +435,15 @@ static void configure(LittlefsVolume volume)
 	config->cache_size = kCacheSize;
 	config->lookahead_size = kLookaheadSize;
 	config->block_cycles = MODDEF_VOLUME_LFS_BLOCK_CYCLES;
+#ifdef MODDEF_VOLUME_LFS_METADATA_MAX
+	// LittleFS's rename and compaction filter a metadata pair's whole log against itself
+	// (quadratic in its tags): 4 KiB pairs made each upload's rename of its temporary file
+	// cost ~2 M instructions on the host. Smaller pairs cost more blocks of metadata (a pair
+	// holds ~13 entries at 1024) and longer chains to walk by name, far less than that.
+	// 1024 keeps room for an entry with a name of kVolumeNameMax bytes (a compacted pair
+	// must fit half of it). Not stored in the image: any value mounts any image.
+	config->metadata_max = MODDEF_VOLUME_LFS_METADATA_MAX;
+#endif
 	config->read_buffer = volume->readCache;
 	config->prog_buffer = volume->progCache;
 	config->lookahead_buffer = volume->lookahead;

@@ -2,7 +2,7 @@
 // kill -9), a full volume, modification times, and the user's app sharing the volume.
 import {expect} from "chai";
 import {randomBytes, createHash} from "node:crypto";
-import {mkdirSync, mkdtempSync, writeFileSync, symlinkSync} from "node:fs";
+import {mkdirSync, mkdtempSync, writeFileSync, symlinkSync, truncateSync, statSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startServer} from "./server.js";
@@ -206,6 +206,41 @@ describe("files: kill -9 in mid-upload", function () {
 			expect(reply.code).to.equal(226);
 			expect(sha(bytes)).to.equal(sha(original));
 			expect(server.stderr).to.match(/removed 1 unfinished upload/);
+			c.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
+});
+
+describe("files: the image shrinks under the server", function () {
+	this.timeout(60000);
+	// The image is read through a memory mapping: a page past the file's new end would be
+	// SIGBUS. The server must live on, answer errors, and write nothing more to the image.
+	it("answers errors instead of dying, and leaves the file as it was cut", async () => {
+		const server = await startServer();
+		try {
+			const c = await RawClient.login(server.port);
+			const big = randomBytes(512 * 1024);
+			expect((await stor(c, "big.bin", big)).code).to.equal(226);
+			const size = statSync(server.image).size;
+			truncateSync(server.image, 8192);
+			// the failure comes at once: the data connection may end before RETR's 150 is read
+			const data = await c.passive();
+			const received = readAll(data).catch(() => undefined);
+			let reply = await c.command("RETR big.bin");
+			if (reply.code === 150) {
+				await received;
+				reply = await c.reply();
+			}
+			else
+				data.destroy();
+			expect(reply.code).to.be.within(400, 599);
+			expect((await stor(c, "after.bin", randomBytes(64 * 1024))).code).to.be.within(400, 599);
+			expect((await c.command("NOOP")).code).to.equal(200);
+			expect(server.proc.exitCode).to.equal(null);
+			expect(statSync(server.image).size, `was ${size}`).to.equal(8192);
 			c.close();
 		}
 		finally {

@@ -1,0 +1,146 @@
+/*
+ * LittleFS itself: the SDK's lfs.c, compiled in this file (instead of being listed in the
+ * manifest) so that the functions below can use its internals.
+ *
+ * - Listing. Reading each entry's modification time by path (lfs_getattr) looked the path up
+ *   again: a scan of the directory per entry, so a listing was quadratic (8 listings/s of
+ *   500 entries on the host). volumeLfsDirAttribute reads the attribute from the metadata
+ *   pair that lfs_dir_read has just read the entry from.
+ * - Stat. lfs_stat and lfs_getattr each look the path up; volumeLfsStat does it once.
+ * - Cached reads (the Linux host, as comparing below): see volumeRead.
+ * - Comparing (where MODDEF_VOLUME_LFS_COMPARE is defined: the Linux host). LittleFS reads
+ *   back every byte it programs (lfs_bd_flush validates through lfs_bd_cmp) and compares
+ *   names the same way, 8 bytes per lfs_bd_read call: 15 of the 18 instructions per byte an
+ *   upload cost. The same comparison in chunks of MODDEF_VOLUME_LFS_COMPARE bytes (same reads
+ *   through the same caches, same result) replaces it. The devices keep LittleFS's own: the
+ *   chunk lives on the stack, and there the flash reads cost more than the calls.
+ *   The replacements are by the preprocessor, since lfs_bd_cmp and lfs_bd_read are static:
+ *   each macro turns the definition `lfs_bd_xxx(lfs_t *lfs, ...)` into one under another
+ *   name, and the calls `lfs_bd_xxx(lfs, ...)` into calls of ours (it pastes the first token
+ *   of the first argument; a call whose first argument is not `lfs` fails to compile, by
+ *   design, as does a change of either function's parameters).
+ */
+#include "mc.defines.h"
+#include "lfs.h"
+#include "lfs_util.h"
+#include "volumeLfs.h"
+
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
+		lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size);
+	#define lfs_bd_cmp(first, ...) VOLUME_LFS_BD_CMP_##first, __VA_ARGS__)
+	#define VOLUME_LFS_BD_CMP_lfs_t lfsCompareReplaced(lfs_t
+	#define VOLUME_LFS_BD_CMP_lfs volumeCompare(lfs
+
+// LittleFS's own lfs_bd_read, renamed by the macro below.
+static int lfsReadCached(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
+		lfs_block_t block, lfs_off_t off, void *buffer, lfs_size_t size);
+
+// Fetching a metadata pair reads its log a tag (4 bytes) and then a byte at a time, for the
+// CRC: lfs_bd_read calls, nearly all answered by the read cache, were a quarter of the
+// instructions of a small upload. This answers them inline when the read cache holds all the
+// bytes and the prog cache none of them (lfs_bd_read gives the prog cache priority), and
+// leaves every other case to LittleFS.
+static inline int volumeRead(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
+		lfs_block_t block, lfs_off_t off, void *buffer, lfs_size_t size)
+{
+	if ((block == rcache->block) && (off >= rcache->off) && (off + size <= rcache->off + rcache->size)
+			&& (block < lfs->cfg->block_count)
+			&& (!pcache || (block != pcache->block) || (off + size <= pcache->off) || (off >= pcache->off + pcache->size))) {
+		const uint8_t *from = &rcache->buffer[off - rcache->off];
+		if (1 == size)
+			*(uint8_t *)buffer = *from;
+		else
+			c_memcpy(buffer, from, size);
+		return 0;
+	}
+	return lfsReadCached(lfs, pcache, rcache, hint, block, off, buffer, size);
+}
+	#define lfs_bd_read(first, ...) VOLUME_LFS_BD_READ_##first, __VA_ARGS__)
+	#define VOLUME_LFS_BD_READ_lfs_t lfsReadCached(lfs_t
+	#define VOLUME_LFS_BD_READ_lfs volumeRead(lfs
+#endif
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "lfs.c"
+#pragma GCC diagnostic pop
+
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+#undef lfs_bd_cmp
+#undef lfs_bd_read
+
+static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
+		lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size)
+{
+	const uint8_t *data = buffer;
+	uint8_t chunk[MODDEF_VOLUME_LFS_COMPARE];
+	lfs_size_t done, count;
+
+	for (done = 0; done < size; done += count) {
+		int result;
+		count = lfs_min(size - done, sizeof(chunk));
+		// the hint shrinks as LittleFS's own loop shrinks it, so the caches fill alike
+		result = volumeRead(lfs, pcache, rcache, hint - done, block, off + done, chunk, count);
+		if (result)
+			return result;
+		result = c_memcmp(chunk, data + done, count);
+		if (result)
+			return (result < 0) ? LFS_CMP_LT : LFS_CMP_GT;
+	}
+	return LFS_CMP_EQ;
+}
+#endif
+
+// As lfs_rawgetattr does once it has found the entry.
+static lfs_ssize_t getAttribute(lfs_t *lfs, lfs_mdir_t *dir, uint16_t id, uint8_t type, void *buffer, lfs_size_t size)
+{
+	lfs_stag_t tag;
+
+	if (0x3ff == id) {
+		// the root's attributes are those of id 0 of the root's pair
+		int error = lfs_dir_fetch(lfs, dir, lfs->root);
+		if (error)
+			return error;
+		id = 0;
+	}
+	tag = lfs_dir_get(lfs, dir, LFS_MKTAG(0x7ff, 0x3ff, 0),
+			LFS_MKTAG(LFS_TYPE_USERATTR + type, id, lfs_min(size, lfs->attr_max)), buffer);
+	if (tag < 0)
+		return (LFS_ERR_NOENT == tag) ? LFS_ERR_NOATTR : tag;
+	return lfs_tag_size(tag);
+}
+
+lfs_ssize_t volumeLfsDirAttribute(lfs_t *lfs, lfs_dir_t *dir, uint8_t type, void *buffer, lfs_size_t size)
+{
+	lfs_ssize_t result;
+
+	// lfs_dir_rawread leaves `dir->m` on the pair it read the entry from, and `dir->id` one past
+	if ((dir->pos < 3) || (0 == dir->id))
+		return LFS_ERR_INVAL;
+	result = LFS_LOCK(lfs->cfg);
+	if (result)
+		return result;
+	result = getAttribute(lfs, &dir->m, dir->id - 1, type, buffer, size);
+	LFS_UNLOCK(lfs->cfg);
+	return result;
+}
+
+int volumeLfsStat(lfs_t *lfs, const char *path, struct lfs_info *info, uint8_t type, void *buffer, lfs_size_t size, lfs_ssize_t *attributeSize)
+{
+	lfs_mdir_t cwd;
+	lfs_stag_t tag;
+	int result = LFS_LOCK(lfs->cfg);
+
+	if (result)
+		return result;
+	tag = lfs_dir_find(lfs, &cwd, &path, NULL);
+	if (tag < 0)
+		result = tag;
+	else
+		result = lfs_dir_getinfo(lfs, &cwd, lfs_tag_id(tag), info);
+	if (!result)
+		*attributeSize = getAttribute(lfs, &cwd, lfs_tag_id(tag), type, buffer, size);
+	LFS_UNLOCK(lfs->cfg);
+	return result;
+}
