@@ -12,6 +12,14 @@
  * - Memory. A transfer allocates one buffer (MODDEF_FTPSOCK_BUFFER) when it starts and frees
  *   it when it settles; no allocation per chunk. A POSIX volume file (volumeDescriptor() >= 0)
  *   needs none: sendfile(2) moves pages from the page cache to the socket in the kernel.
+ * - One copy from a LittleFS image. A download gathers the file's runs in the image's mapping
+ *   (volumeReadInPlace: a run per 4 KiB block, after its skip-list pointers) into an iovec
+ *   array (kRunsPerSend entries, 1 KiB, instead of the buffer) and sendmsg()s them: the kernel
+ *   copies the bytes from the page cache into the socket once, where reading into the buffer
+ *   first cost LittleFS's copy and then send()'s. Unsent runs wait for the next wakeup, which
+ *   first asks the volume whether they are still readable (an unmount or a truncated image
+ *   fails the transfer; a page truncated away fails sendmsg with EFAULT, reported as EIO).
+ *   Files without runs (inline in LittleFS's metadata) go through the buffer.
  * - Flow control. Level-triggered fd watches: a send waits for writability and hands the
  *   kernel as much as it takes; a receive reads only after the previous chunk is in the
  *   file (volume writes are synchronous), so a slow volume fills the socket buffer and the
@@ -44,6 +52,7 @@
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #ifndef MODDEF_FTPSOCK_BUFFER
 	#define MODDEF_FTPSOCK_BUFFER (16384)
@@ -52,6 +61,8 @@
 // sendfile (the kernel takes no more than the socket's send buffer anyway).
 #define kRoundsPerWakeup (8)
 #define kSendfileChunk (256 * 1024)
+// In place: up to kRunsPerSend runs, at most kSendfileChunk bytes, per sendmsg.
+#define kRunsPerSend (64)
 
 enum {
 	kStateIdle = 0,
@@ -81,6 +92,9 @@ struct xsFtpSockConnectionRecord {
 	uint32_t bufferSize;
 	uint32_t offset;			// next byte of `buffer` to send
 	uint32_t length;			// bytes in `buffer`
+	struct iovec *runs;			// in place: the file's runs not yet sent, from runs[run]
+	uint16_t run;
+	uint16_t runCount;
 	uint64_t bytes;
 	uint8_t state;
 	uint8_t remembered;
@@ -109,6 +123,7 @@ static gboolean connectionOnTimer(gpointer data);
 static const char *pumpConnect(xsFtpSockConnection connection);
 static const char *pumpSendFile(xsFtpSockConnection connection);
 static const char *pumpSendBuffer(xsFtpSockConnection connection);
+static const char *pumpSendInPlace(xsFtpSockConnection connection);
 static const char *pumpReceiveFile(xsFtpSockConnection connection);
 
 static gboolean timerDispatch(GSource *source, GSourceFunc callback, gpointer data)
@@ -209,7 +224,16 @@ void xs_ftpsock_connection_send_file(xsMachine *the)
 	}
 	connection->file = file;
 	connection->fileDescriptor = volumeDescriptor(file);
-	if (connection->fileDescriptor < 0) {
+	if ((connection->fileDescriptor < 0) && (VOLUME_OK == volumeReadInPlace(file, NULL, 0))) {
+		connection->runs = c_malloc(kRunsPerSend * sizeof(struct iovec));
+		if (!connection->runs) {
+			volumeClose(file);
+			connection->file = NULL;
+			xsmcSetString(xsResult, (char *)volumeErrorName(VOLUME_ENOMEM));
+			return;
+		}
+	}
+	else if (connection->fileDescriptor < 0) {
 		connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
 		if (!connection->buffer) {
 			volumeClose(file);		// only read: nothing to commit
@@ -430,6 +454,11 @@ void connectionRelease(xsFtpSockConnection connection)
 		c_free(connection->buffer);
 		connection->buffer = NULL;
 	}
+	if (connection->runs) {
+		c_free(connection->runs);
+		connection->runs = NULL;
+	}
+	connection->run = connection->runCount = 0;
 	connection->bufferSize = connection->offset = connection->length = 0;
 	connection->fileDescriptor = -1;
 }
@@ -462,7 +491,12 @@ gboolean connectionOnSocket(gint fd, GIOCondition condition, gpointer data)
 			code = pumpConnect(connection);
 			break;
 		case kStateSendFile:
-			code = (connection->fileDescriptor >= 0) ? pumpSendFile(connection) : pumpSendBuffer(connection);
+			if (connection->fileDescriptor >= 0)
+				code = pumpSendFile(connection);
+			else if (connection->runs)
+				code = pumpSendInPlace(connection);
+			else
+				code = pumpSendBuffer(connection);
 			break;
 		case kStateSendBytes:
 			code = pumpSendBuffer(connection);
@@ -565,6 +599,95 @@ const char *pumpSendBuffer(xsFtpSockConnection connection)
 			continue;
 		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
 			return NULL;
+		else
+			return ftpsockErrorName(errno);
+	}
+	return NULL;
+}
+
+// Gathers the next runs of the file; returns NULL with connection->runCount set (0 at the
+// end of the file), or an error code.
+static const char *gatherRuns(xsFtpSockConnection connection)
+{
+	uint32_t total = 0;
+	uint16_t count = 0;
+	const void *data;
+	int32_t got;
+
+	while ((count < kRunsPerSend) && (total < kSendfileChunk)) {
+		got = volumeReadInPlace(connection->file, &data, kSendfileChunk - total);
+		if (got <= 0) {
+			// VOLUME_ENOTSUP before any run (nothing moved): the rest goes through the buffer
+			if ((VOLUME_ENOTSUP == got) && !count) {
+				connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
+				if (!connection->buffer)
+					return volumeErrorName(VOLUME_ENOMEM);
+				connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
+				c_free(connection->runs);
+				connection->runs = NULL;
+			}
+			else if ((got < 0) && (VOLUME_ENOTSUP != got))
+				return volumeErrorName(got);
+			break;
+		}
+		connection->runs[count].iov_base = (void *)data;
+		connection->runs[count].iov_len = got;
+		count++;
+		total += got;
+	}
+	connection->run = 0;
+	connection->runCount = count;
+	return NULL;
+}
+
+const char *pumpSendInPlace(xsFtpSockConnection connection)
+{
+	int round;
+	int32_t check;
+	ssize_t count;
+	struct msghdr message;
+	const char *code;
+
+	// runs left by the last wakeup: still in the mapping? (anything may have run since)
+	if (connection->run < connection->runCount) {
+		check = volumeReadInPlace(connection->file, NULL, 0);
+		if (check < 0)
+			return volumeErrorName(check);
+	}
+	c_memset(&message, 0, sizeof(message));
+	for (round = 0; round < kRoundsPerWakeup; round++) {
+		if (connection->run == connection->runCount) {
+			code = gatherRuns(connection);
+			if (code)
+				return code;
+			if (!connection->runs)
+				return pumpSendBuffer(connection);
+			if (0 == connection->runCount)
+				return kSettled;
+		}
+		message.msg_iov = connection->runs + connection->run;
+		message.msg_iovlen = connection->runCount - connection->run;
+		count = sendmsg(connection->fd, &message, MSG_NOSIGNAL);
+		if (count >= 0) {
+			connection->bytes += count;
+			connection->progress = g_get_monotonic_time();
+			while (count) {
+				struct iovec *run = &connection->runs[connection->run];
+				if ((size_t)count < run->iov_len) {
+					run->iov_base = (uint8_t *)run->iov_base + count;
+					run->iov_len -= count;
+					break;
+				}
+				count -= run->iov_len;
+				connection->run++;
+			}
+		}
+		else if (EINTR == errno)
+			continue;
+		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
+			return NULL;
+		else if (EFAULT == errno)
+			return volumeErrorName(VOLUME_EIO);		// the image lost the pages under the runs
 		else
 			return ftpsockErrorName(errno);
 	}

@@ -52,6 +52,7 @@ const char *volumeErrorName(int32_t code)
 		case VOLUME_ENOMEM: return "ENOMEM";
 		case VOLUME_EACCES: return "EACCES";
 		case VOLUME_ENOTMOUNTED: return "ENOTMOUNTED";
+		case VOLUME_ENOTSUP: return "ENOTSUP";
 		default: return "EIO";
 	}
 }
@@ -261,6 +262,18 @@ int32_t volumeWrite(VolumeFile file, const void *buffer, uint32_t size)
 int32_t volumeClose(VolumeFile file)
 {
 	return fileClose(file);
+}
+
+int32_t volumeReadInPlace(VolumeFile file, const void **data, uint32_t size)
+{
+	int32_t result = fileCheck(file, kVolumeModeRead);
+	if (result)
+		return result;
+	if (!gBackend->readInPlace || (file->mode & kVolumeModeWrite))
+		return VOLUME_ENOTSUP;
+	if (size > INT32_MAX)
+		size = INT32_MAX;		// the count must fit the int32_t result
+	return gBackend->readInPlace(file, data, size);
 }
 
 int volumeDescriptor(VolumeFile file)

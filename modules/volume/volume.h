@@ -30,7 +30,8 @@ enum {
 	VOLUME_EIO = -9,			// I/O error or corrupt volume
 	VOLUME_ENOMEM = -10,		// out of memory
 	VOLUME_EACCES = -11,		// not allowed (e.g. a symlink under --root)
-	VOLUME_ENOTMOUNTED = -12	// nothing mounted
+	VOLUME_ENOTMOUNTED = -12,	// nothing mounted
+	VOLUME_ENOTSUP = -13		// not supported by this volume or file (volumeReadInPlace)
 };
 
 typedef struct VolumeFileRecord *VolumeFile;
@@ -57,6 +58,19 @@ int32_t volumeClose(VolumeFile file);
 // For a POSIX volume, the file descriptor behind `file` (so sendfile/splice can be used),
 // else -1.
 int volumeDescriptor(VolumeFile file);
+
+// For a file open for reading: its next bytes where the volume holds them, so they can be sent
+// without a copy (on the Linux host, from the mapping of a LittleFS image). Sets *data and
+// returns the length of the run (1 to `size` bytes; a run never crosses a LittleFS block),
+// advancing the position past it; returns 0 at the end of the file. VOLUME_ENOTSUP: not
+// available (a POSIX folder, the devices, a small file LittleFS keeps inline in its
+// metadata): nothing moved, read with volumeRead. Other negative VOLUME_E* codes are errors.
+// With `size` 0, returns 0 when runs are available and every run returned before is still
+// readable, else a negative code: the runs live in the volume's memory until it is
+// unmounted or fails (an image truncated under the server), so check before using one
+// after anything else may have run. The bytes are read when used: a block rewritten since
+// shows its new contents, as a later volumeRead would.
+int32_t volumeReadInPlace(VolumeFile file, const void **data, uint32_t size);
 
 // The name of a VOLUME_E* code, e.g. "ENOSPC".
 const char *volumeErrorName(int32_t code);

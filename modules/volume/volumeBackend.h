@@ -80,6 +80,8 @@ typedef struct {
 	// on a written file (when the backend stamps them itself).
 	int32_t (*closeFile)(VolumeFile file, int64_t mtime);
 	int (*descriptor)(VolumeFile file);
+	// volumeReadInPlace, past volume.c's checks; NULL: VOLUME_ENOTSUP.
+	int32_t (*readInPlace)(VolumeFile file, const void **data, uint32_t size);
 
 	// Allocates the record like openFile.
 	VolumeDirectory (*openDirectory)(const char *path, int32_t *error);

@@ -21,6 +21,10 @@
  * mounted again, and nothing is written: a prog would grow the file back with holes. A
  * SIGBUS anywhere else goes to whoever handled it before (by default, the process dies).
  *
+ * Downloads send file bytes straight from the mapping (volumeImageMemory, through
+ * volumeReadInPlace): the kernel copies them into the socket, and a page gone with a
+ * truncation fails that copy with EFAULT (no SIGBUS), which the sender reports as EIO.
+ *
  * Erase writes nothing. LittleFS never relies on what an erased block holds (lfs.h: "the
  * state of an erased block is undefined"; its own file block device skips erases when its
  * erase_value is -1, and its tests run that way): a commit's CRC tag records whether the
@@ -254,6 +258,12 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 	config->block_size = kBlockSize;
 	config->block_count = size / kBlockSize;
 	return VOLUME_OK;
+}
+
+const uint8_t *volumeImageMemory(const struct lfs_config *config)
+{
+	Image image = config->context;
+	return gTruncated ? NULL : image->map;
 }
 
 void volumeImageClose(const struct lfs_config *config, uint8_t discard)

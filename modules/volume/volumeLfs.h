@@ -14,4 +14,16 @@ lfs_ssize_t volumeLfsDirAttribute(lfs_t *lfs, lfs_dir_t *dir, uint8_t type, void
 // or LFS_ERR_NOATTR. Returns 0 or a negative LFS_ERR_*.
 int volumeLfsStat(lfs_t *lfs, const char *path, struct lfs_info *info, uint8_t type, void *buffer, lfs_size_t size, lfs_ssize_t *attributeSize);
 
+#if MODDEF_VOLUME_IMAGE
+// What volumeLfsFileRun returns when the file's bytes cannot be located on the device: the
+// file is inline (its bytes live in its directory's metadata), or open for writing.
+#define kVolumeLfsNoRun (-0x7FFF)
+
+// For a file open read-only: where the next run of its bytes sits on the device (one block,
+// at most `size` bytes), advancing the file's position past it as lfs_file_read would.
+// Returns the run's length with *block and *offset, 0 at the end of the file (or when `size`
+// is 0), kVolumeLfsNoRun (nothing moved), or a negative LFS_ERR_*.
+lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, lfs_size_t size, lfs_block_t *block, lfs_off_t *offset);
+#endif
+
 #endif

@@ -333,6 +333,31 @@ static int32_t littlefsCloseFile(VolumeFile it, int64_t mtime)
 	return toVolumeError(lfs_file_close(&gLittlefs->lfs, &file->file));
 }
 
+#if MODDEF_VOLUME_IMAGE
+// The file's next bytes in the image's mapping: see volumeReadInPlace.
+static int32_t littlefsReadInPlace(VolumeFile it, const void **data, uint32_t size)
+{
+	LittlefsFile file = (LittlefsFile)it;
+	const uint8_t *memory;
+	lfs_block_t block;
+	lfs_off_t offset;
+	lfs_ssize_t result;
+
+	if (!gLittlefs->image)
+		return VOLUME_ENOTSUP;
+	memory = volumeImageMemory(&gLittlefs->config);
+	if (!memory)
+		return VOLUME_EIO;
+	result = volumeLfsFileRun(&gLittlefs->lfs, &file->file, size, &block, &offset);
+	if (kVolumeLfsNoRun == result)
+		return VOLUME_ENOTSUP;
+	if (result <= 0)
+		return toVolumeError(result);
+	*data = memory + ((size_t)block * gLittlefs->config.block_size) + offset;
+	return result;
+}
+#endif
+
 static int littlefsDescriptor(VolumeFile file)
 {
 	(void)file;
@@ -406,6 +431,9 @@ static const VolumeBackendRecord gLittlefsBackend ICACHE_RODATA_ATTR = {
 	.getSize = littlefsGetSize,
 	.closeFile = littlefsCloseFile,
 	.descriptor = littlefsDescriptor,
+#if MODDEF_VOLUME_IMAGE
+	.readInPlace = littlefsReadInPlace,
+#endif
 	.openDirectory = littlefsOpenDirectory,
 	.readDirectory = littlefsReadDirectory,
 	.closeDirectory = littlefsCloseDirectory

@@ -4,7 +4,7 @@
 import {expect} from "chai";
 import net from "node:net";
 import {randomBytes, createHash} from "node:crypto";
-import {readFileSync} from "node:fs";
+import {readFileSync, truncateSync} from "node:fs";
 import {startServer} from "./server.js";
 import {RawClient, readAll} from "./raw.js";
 
@@ -64,6 +64,141 @@ describe("transfers: byte-exact sizes, both directions, passive and active", fun
 			});
 		}
 	}
+});
+
+// A download from the image is sent from the image's mapping, a run per LittleFS block (the
+// file's bytes follow the block's skip-list pointers); small files LittleFS keeps inline in
+// their directory's metadata go through a buffer. Sizes and REST offsets around the block
+// size (4096) and the inline limit.
+describe("transfers: RETR from the image, in place, at block boundaries", function () {
+	this.timeout(120000);
+	const BLOCK_SIZES = [0, 1, 100, 127, 128, 129, 1000, 4095, 4096, 4097, 8191, 8192, 8193, 3 * 4096 + 17, 1024 * 1024 + 1];
+	let server, c;
+	const files = new Map();
+	before(async () => {
+		server = await startServer({args: ["--image-size", String(16 * 1024 * 1024)]});
+		c = await RawClient.login(server.port);
+		await c.command("TYPE I");
+	});
+	after(async () => {
+		c?.close();
+		await server?.dispose();
+	});
+
+	async function stor(name, bytes) {
+		const data = await c.passive();
+		expect((await c.command(`STOR ${name}`)).code).to.equal(150);
+		data.end(bytes);
+		expect((await c.reply()).code).to.equal(226);
+	}
+
+	async function retr(name, rest) {
+		if (rest !== undefined)
+			expect((await c.command(`REST ${rest}`)).code).to.equal(350);
+		const data = await c.passive();
+		const received = readAll(data);
+		expect((await c.command(`RETR ${name}`)).code).to.equal(150);
+		const bytes = await received;
+		expect((await c.reply()).code).to.equal(226);
+		return bytes;
+	}
+
+	for (const size of BLOCK_SIZES) {
+		it(`RETR ${size} bytes`, async () => {
+			const bytes = randomBytes(size);
+			files.set(size, bytes);
+			await stor(`b${size}`, bytes);
+			const back = await retr(`b${size}`);
+			expect(back.length).to.equal(size);
+			expect(sha(back)).to.equal(sha(bytes));
+		});
+	}
+
+	it("REST offsets within and across blocks", async () => {
+		const size = 1024 * 1024 + 1;
+		const bytes = files.get(size);
+		for (const rest of [1, 17, 4000, 4095, 4096, 4097, 8184, 8192, 65536 + 2049, size - 4097, size - 1, size]) {
+			const back = await retr(`b${size}`, rest);
+			expect(back.length, `REST ${rest}`).to.equal(size - rest);
+			expect(sha(back), `REST ${rest}`).to.equal(sha(bytes.subarray(rest)));
+		}
+		for (const [small, rest] of [[100, 50], [129, 128], [4097, 4096], [8193, 4095]]) {
+			const back = await retr(`b${small}`, rest);
+			expect(sha(back), `b${small} REST ${rest}`).to.equal(sha(files.get(small).subarray(rest)));
+		}
+	});
+
+	it("concurrent downloads of one file, each from its own offset", async () => {
+		const size = 1024 * 1024 + 1;
+		const bytes = files.get(size);
+		const rests = [0, 4097, 300001, 1000000];
+		const clients = await Promise.all(rests.map(() => RawClient.login(server.port)));
+		try {
+			const results = await Promise.all(clients.map(async (client, i) => {
+				await client.command("TYPE I");
+				expect((await client.command(`REST ${rests[i]}`)).code).to.equal(350);
+				const data = await client.passive();
+				const received = readAll(data);
+				expect((await client.command(`RETR b${size}`)).code).to.equal(150);
+				const back = await received;
+				expect((await client.reply()).code).to.equal(226);
+				return back;
+			}));
+			results.forEach((back, i) => expect(sha(back), `REST ${rests[i]}`).to.equal(sha(bytes.subarray(rests[i]))));
+		}
+		finally {
+			clients.forEach(client => client.close());
+		}
+	});
+
+	it("a file rewritten after its download keeps downloading its new bytes", async () => {
+		const first = randomBytes(64 * 1024 + 3);
+		await stor("again", first);
+		expect(sha(await retr("again"))).to.equal(sha(first));
+		const second = randomBytes(40 * 1024 + 5);
+		await stor("again", second);
+		expect(sha(await retr("again"))).to.equal(sha(second));
+	});
+});
+
+describe("transfers: the image shrinks under a download in progress", function () {
+	this.timeout(60000);
+	// The download's pending runs point into the image's mapping: the pages the truncation
+	// took fail the kernel's copy (EFAULT), never the server (SIGBUS), and nothing but the
+	// file's own bytes reaches the client.
+	it("ends the transfer with an error after a prefix of the file; the server lives on", async () => {
+		const server = await startServer({args: ["--image-size", String(16 * 1024 * 1024)]});
+		try {
+			const c = await RawClient.login(server.port);
+			await c.command("TYPE I");
+			const big = randomBytes(8 * 1024 * 1024);
+			const up = await c.passive();
+			expect((await c.command("STOR big.bin")).code).to.equal(150);
+			up.end(big);
+			expect((await c.reply()).code).to.equal(226);
+			const data = await c.passive();
+			expect((await c.command("RETR big.bin")).code).to.equal(150);
+			data.pause();
+			await sleep(300);
+			truncateSync(server.image, 8192);
+			const chunks = [];
+			data.on("data", chunk => chunks.push(chunk));
+			const ended = new Promise(resolve => { data.on("end", resolve); data.on("close", resolve); data.on("error", resolve); });
+			data.resume();
+			await ended;
+			const reply = await c.reply();
+			expect(reply.code).to.be.within(400, 599);
+			const got = Buffer.concat(chunks);
+			expect(got.length).to.be.lessThan(big.length);
+			expect(sha(got)).to.equal(sha(big.subarray(0, got.length)));
+			expect((await c.command("NOOP")).code).to.equal(200);
+			expect(server.proc.exitCode).to.equal(null);
+			c.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
 });
 
 describe("transfers: interruptions end cleanly", function () {
