@@ -20,6 +20,7 @@ import {projectRoot} from "./sdk.js";
 import {buildRelease, buildHeapLive, buildHeapAlloc} from "../bench/build.js";
 import {BenchClient} from "../bench/client.js";
 import {makeData, copyData, uploadData} from "../bench/data.js";
+import {settleTimeWait} from "../bench/timewait.js";
 import {startOurs, startPyftpdlib, startVsftpd, vsftpdUser, referencesInstalled, debianVersion} from "../bench/servers.js";
 import {WORKLOADS, measureAll, format} from "../bench/throughput.js";
 import {measureInstructions, valgrindAvailable, CG_BIG} from "../bench/callgrind.js";
@@ -59,6 +60,8 @@ if (!binary) {
 	log("building the release host");
 	binary = buildRelease();
 }
+
+machine.timeWait = await settleTimeWait({log});
 
 const work = mkdtempSync(join(tmpdir(), "ftpd-bench-"));
 // vsftpd runs as another user when we are root: it must reach its copy of the files
@@ -194,7 +197,7 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 	const add = (...more) => lines.push(...more);
 	add("# Benchmarks", "",
 		`${machine.date} · ${machine.nproc} CPUs · ${machine.cpu} · Linux ${machine.kernel} · Node ${machine.node} · ` +
-		`load average ${machine.load} at the start`, "",
+		`load average ${machine.load} at the start · ${machine.timeWait} loopback connections in TIME_WAIT when the measurements began (bench/timewait.js)`, "",
 		`Loopback, one client (raw sockets, passive mode, binary), one session per server; median of ${runs} runs ` +
 		"after one warm-up run. \"ours\" is the release Linux host, `--verbose 0`: on a 64 MiB LittleFS image " +
 		"(`--image`, the product's storage) and on a folder (`--root`, sendfile for downloads). " +
