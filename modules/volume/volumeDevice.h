@@ -15,7 +15,7 @@
 int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *config, uint8_t *created);
 // `discard` deletes the file too: it was created by this open and never formatted.
 void volumeImageClose(const struct lfs_config *config, uint8_t discard);
-// The image's read-only mapping (block n at n × block size), to read file bytes in place;
+// The image's mapping (block n at n × block size), to read file bytes in place;
 // NULL once the image has failed (truncated under us).
 const uint8_t *volumeImageMemory(const struct lfs_config *config);
 #endif

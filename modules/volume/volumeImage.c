@@ -2,23 +2,24 @@
  * Block device for the Linux host: a LittleFS image file, 4096-byte blocks, created erased
  * (0xFF) like the flash it stands for (so an image can be written to a device's partition).
  *
- * Every prog is written to the file before LittleFS goes on (write-through, pwrite):
- * LittleFS is power-loss safe as long as each prog it finished reached the device, and the
- * kernel keeps what reached the file when the process is killed. fdatasync on LittleFS's
- * sync, for power loss of the host itself, only with FTPD_FSYNC=1: it costs a disk flush
- * per commit.
+ * The image is used through a shared mapping of the whole file. Every prog is stored into
+ * the file's pages before LittleFS goes on (write-through to the page cache, as a pwrite
+ * would be, without a system call per 4 KiB block): LittleFS is power-loss safe as long as
+ * each prog it finished reached the device, and the kernel keeps a shared mapping's stores
+ * when the process is killed. msync and fdatasync on LittleFS's sync, for power loss of the
+ * host itself, only with FTPD_FSYNC=1: it costs a disk flush per commit.
  *
- * Reads come from a read-only shared mapping of the whole image: LittleFS reads in small
- * pieces (a file's skip list costs a read per hop, a block at a time), and a pread per piece
- * cost more than the copy. The mapping sees every pwrite at once (one page cache).
+ * Reads come from the same mapping: LittleFS reads in small pieces (a file's skip list costs
+ * a read per hop, a block at a time), and a pread per piece cost more than the copy.
  *
  * The mapping's hazard is the file shrinking under us (the flock keeps out other servers, not
  * `truncate` or an editor): touching a page past the new end raises SIGBUS, which would kill
  * the server. The size is checked at mount (an image is whole blocks, and is mapped at the
  * size it has then); after that, a SIGBUS inside the mapping is caught: the handler maps a
- * page of zeros over the faulting page so the copy finishes, and marks the image failed.
+ * private page of zeros over the faulting page so the copy finishes (a read gets zeros, a
+ * store goes nowhere), and marks the image failed.
  * From then on every read, prog and erase is LFS_ERR_IO (EIO to clients) until the image is
- * mounted again, and nothing is written: a prog would grow the file back with holes. A
+ * mounted again, and nothing more is stored. A
  * SIGBUS anywhere else goes to whoever handled it before (by default, the process dies).
  *
  * Downloads send file bytes straight from the mapping (volumeImageMemory, through
@@ -74,7 +75,7 @@ static void onBus(int signal, siginfo_t *info, void *context)
 		uint8_t *page = (uint8_t *)((uintptr_t)address & ~(uintptr_t)(gPageSize - 1));
 		gTruncated = 1;
 		// mmap is not on the async-signal-safe list, but it is a plain system call on Linux
-		if (MAP_FAILED != mmap(page, gPageSize, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+		if (MAP_FAILED != mmap(page, gPageSize, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 			return;		// the faulting copy goes on, reading zeros
 	}
 	// not ours (or no way to recover): as if we had never handled it
@@ -141,7 +142,9 @@ static int imageProg(const struct lfs_config *config, lfs_block_t block, lfs_off
 	Image image = config->context;
 	if (gTruncated)
 		return LFS_ERR_IO;
-	return writeAll(image->fd, buffer, size, blockOffset(config, block, offset));
+	// lfs_bd_prog has checked block and offset against the geometry, which is the mapping's
+	memcpy(image->map + blockOffset(config, block, offset), buffer, size);
+	return gTruncated ? LFS_ERR_IO : LFS_ERR_OK;
 }
 
 static int imageErase(const struct lfs_config *config, lfs_block_t block)
@@ -153,7 +156,9 @@ static int imageErase(const struct lfs_config *config, lfs_block_t block)
 static int imageSync(const struct lfs_config *config)
 {
 	Image image = config->context;
-	if (image->fsync && fdatasync(image->fd))
+	if (gTruncated)
+		return LFS_ERR_IO;
+	if (image->fsync && (msync(image->map, image->size, MS_SYNC) || fdatasync(image->fd)))
 		return LFS_ERR_IO;
 	return LFS_ERR_OK;
 }
@@ -229,7 +234,7 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 	if (!result && guardBus())
 		result = VOLUME_EIO;
 	if (!result) {
-		image->map = mmap(NULL, size, PROT_READ, MAP_SHARED, image->fd, 0);
+		image->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, image->fd, 0);
 		if (MAP_FAILED == image->map) {
 			image->map = NULL;
 			result = (ENOMEM == errno) ? VOLUME_ENOMEM : VOLUME_EIO;
