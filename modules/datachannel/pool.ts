@@ -16,7 +16,6 @@ export class Ticket {
 	#pool: DataChannelPool;
 	#resolve: ((granted: boolean) => void) | undefined;
 	#ready: Promise<boolean> | undefined;
-	#settled = false;
 	#timer: unknown;
 	granted = false;
 	released = false;
@@ -31,7 +30,8 @@ export class Ticket {
 	 */
 	get ready(): Promise<boolean> {
 		if (!this.#ready)
-			this.#ready = this.#settled ? Promise.resolve(this.granted) : new Promise(resolve => { this.#resolve = resolve; });
+			// settled already: granted, or released (cancelled or timed out)
+			this.#ready = (this.granted || this.released) ? Promise.resolve(this.granted) : new Promise(resolve => { this.#resolve = resolve; });
 		return this.#ready;
 	}
 
@@ -50,7 +50,6 @@ export class Ticket {
 			this.#timer = undefined;
 		}
 		this.granted = granted;
-		this.#settled = true;
 		const resolve = this.#resolve;
 		this.#resolve = undefined;
 		resolve?.(granted);

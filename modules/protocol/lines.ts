@@ -85,7 +85,7 @@ export class LineSplitter {
 				this.take(buffer, bytes, start, i);
 				this.end(buffer, high || this.#high);
 				start = i + 1;
-				high = this.#high = false;
+				high = false;
 			}
 		}
 		if (start < count) {
@@ -158,6 +158,7 @@ export class LineSplitter {
 		this.#length = 0;
 		this.#overflow = false;
 		this.#nul = false;
+		this.#high = false;
 		if (overflow)
 			return this.#sink.invalid("too long");
 		if (nul)
