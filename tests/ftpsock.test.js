@@ -189,6 +189,8 @@ describe("ftpsock", function () {
 			const got = await fetchAll(Number(port));
 			expect(sha256(got.data)).to.equal(sha256(data.subarray(12345)));
 			expect(await p.outcome()).to.include({ok: true, result: 100000 - 12345});
+			// settled: abort() interrupts nothing and says so
+			expect(await p.expect("ABORT_IDLE")).to.deep.equal(["false"]);
 		});
 
 		it("rejects a missing file with ENOENT", async function () {
@@ -416,10 +418,13 @@ describe("ftpsock", function () {
 			const p = probe([`root=${root()}`, "op=sendFile", "path=/abort", "abortAfter=300"]);
 			const [port] = await p.expect("LISTENING");
 			const socket = stall(Number(port));
+			// pending: abort() says it interrupted it
+			expect(await p.expect("ABORT")).to.deep.equal(["true"]);
 			const outcome = await p.outcome();
 			socket.destroy();
 			expect(outcome).to.include({ok: false, code: "EABORTED"});
 			expect(outcome.bytes).to.be.above(0).and.below(16 * MiB);
+			expect(await p.expect("ABORT_IDLE")).to.deep.equal(["false"]);
 		});
 
 		it("abort() mid-receive rejects with EABORTED and closes the file", async function () {

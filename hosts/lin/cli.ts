@@ -27,7 +27,8 @@ export const usage = `usage: ftpd [options]
   --max-sessions N       concurrent sessions (default 8)              FTPD_MAX_SESSIONS
   --passive-ports A-B    passive port range (default: any)            FTPD_PASSIVE_PORTS
   --login-timeout S, --idle-timeout S, --passive-timeout S,
-  --data-wait-timeout S, --transfer-timeout S   seconds              FTPD_LOGIN_TIMEOUT...
+  --data-wait-timeout S, --data-grace S,
+  --transfer-timeout S   seconds                                     FTPD_LOGIN_TIMEOUT...
   --help`;
 
 const FLAGS: Record<string, string> = {
@@ -35,12 +36,12 @@ const FLAGS: Record<string, string> = {
 	"--user": "USER", "--password": "PASSWORD", "--anonymous": "ANONYMOUS", "--verbose": "VERBOSE",
 	"--max-sessions": "MAX_SESSIONS", "--passive-ports": "PASSIVE_PORTS",
 	"--login-timeout": "LOGIN_TIMEOUT", "--idle-timeout": "IDLE_TIMEOUT", "--passive-timeout": "PASSIVE_TIMEOUT",
-	"--data-wait-timeout": "DATA_WAIT_TIMEOUT", "--transfer-timeout": "TRANSFER_TIMEOUT",
+	"--data-wait-timeout": "DATA_WAIT_TIMEOUT", "--data-grace": "DATA_GRACE", "--transfer-timeout": "TRANSFER_TIMEOUT",
 };
 
 const TIMEOUTS: Record<string, keyof ServerOptions> = {
 	LOGIN_TIMEOUT: "loginTimeout", IDLE_TIMEOUT: "idleTimeout", PASSIVE_TIMEOUT: "passiveTimeout",
-	DATA_WAIT_TIMEOUT: "dataWaitTimeout", TRANSFER_TIMEOUT: "transferTimeout",
+	DATA_WAIT_TIMEOUT: "dataWaitTimeout", DATA_GRACE: "dataGrace", TRANSFER_TIMEOUT: "transferTimeout",
 };
 
 function integer(name: string, text: string, min: number, max: number): number {

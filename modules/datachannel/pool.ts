@@ -4,6 +4,14 @@
  * with a ticket; tickets are granted in FIFO order, and a wait longer than the bound fails,
  * so no session waits forever behind another.
  *
+ * A holder that moves no bytes (a passive listener nobody connected to, a connection with no
+ * transfer command, a PORT never used) does not keep a waiting session out for long: once it
+ * has been idle for `grace` ms while someone waited, its ticket is taken back and granted to
+ * the next one, and its holder is told (it closes what it prepared; its next transfer command
+ * gets 425). A holder that has started a transfer (engaged) keeps the channel until it
+ * releases it: the transfer's own timeout bounds a stalled one. With nobody waiting an idle
+ * holder is left alone (the session's passive timeout applies).
+ *
  * Pure logic: the timer functions are given, so Node can test it.
  */
 
@@ -12,16 +20,26 @@ export interface Clock {
 	clear(id: unknown): void;
 }
 
+/** Who holds a ticket: told when its idle channel is taken back for a waiting session. */
+export interface Holder {
+	revoked(): void;
+}
+
 export class Ticket {
 	#pool: DataChannelPool;
 	#resolve: ((granted: boolean) => void) | undefined;
 	#ready: Promise<boolean> | undefined;
+	/** the wait bound while queued; the grace while held idle with someone waiting */
 	#timer: unknown;
 	granted = false;
 	released = false;
+	/** a transfer has started on the channel: it is not taken back */
+	engaged = false;
+	readonly holder: Holder | undefined;
 
-	constructor(pool: DataChannelPool) {
+	constructor(pool: DataChannelPool, holder: Holder | undefined) {
 		this.#pool = pool;
+		this.holder = holder;
 	}
 
 	/**
@@ -43,12 +61,17 @@ export class Ticket {
 		this.#pool.release(this);
 	}
 
+	/** A transfer starts on the granted channel: from now on it is kept until release(). */
+	engage(): void {
+		if (this.engaged || !this.granted || this.released)
+			return;
+		this.engaged = true;
+		this.#pool.engaged(this);
+	}
+
 	/** @internal */
 	settle(granted: boolean, clock: Clock): void {
-		if (undefined !== this.#timer) {
-			clock.clear(this.#timer);
-			this.#timer = undefined;
-		}
+		this.disarm(clock);
 		this.granted = granted;
 		const resolve = this.#resolve;
 		this.#resolve = undefined;
@@ -59,17 +82,33 @@ export class Ticket {
 	arm(clock: Clock, ms: number, expire: () => void): void {
 		this.#timer = clock.set(expire, ms);
 	}
+
+	/** @internal */
+	get armed(): boolean {
+		return undefined !== this.#timer;
+	}
+
+	/** @internal */
+	disarm(clock: Clock): void {
+		if (undefined !== this.#timer) {
+			clock.clear(this.#timer);
+			this.#timer = undefined;
+		}
+	}
 }
 
 export class DataChannelPool {
 	readonly capacity: number;
+	/** ms an idle holder keeps the channel while someone waits; 0: for ever */
+	readonly grace: number;
 	#clock: Clock;
 	#holders = new Set<Ticket>();
 	#queue: Ticket[] = [];
 
-	constructor(capacity: number, clock: Clock) {
+	constructor(capacity: number, clock: Clock, grace = 0) {
 		this.capacity = capacity;
 		this.#clock = clock;
+		this.grace = grace;
 	}
 
 	get inUse(): number {
@@ -80,9 +119,12 @@ export class DataChannelPool {
 		return this.#queue.length;
 	}
 
-	/** A ticket for a channel: granted at once when one is free and nobody waits, else queued for at most `waitMs`. */
-	request(waitMs: number): Ticket {
-		const ticket = new Ticket(this);
+	/**
+	 * A ticket for a channel: granted at once when one is free and nobody waits, else queued
+	 * for at most `waitMs`. `holder` is told if the channel is taken back while it is idle.
+	 */
+	request(waitMs: number, holder?: Holder): Ticket {
+		const ticket = new Ticket(this, holder);
 		if ((this.#holders.size < this.capacity) && !this.#queue.length) {
 			this.#holders.add(ticket);
 			ticket.settle(true, this.#clock);
@@ -95,7 +137,9 @@ export class DataChannelPool {
 					this.#queue.splice(index, 1);
 				ticket.released = true;
 				ticket.settle(false, this.#clock);
+				this.#waitersChanged();
 			});
+			this.#waitersChanged();
 		}
 		return ticket;
 	}
@@ -103,6 +147,7 @@ export class DataChannelPool {
 	/** @internal use Ticket.release() */
 	release(ticket: Ticket): void {
 		if (this.#holders.delete(ticket)) {
+			ticket.disarm(this.#clock);
 			this.#grantNext();
 			return;
 		}
@@ -110,7 +155,13 @@ export class DataChannelPool {
 		if (index >= 0) {
 			this.#queue.splice(index, 1);
 			ticket.settle(false, this.#clock);
+			this.#waitersChanged();
 		}
+	}
+
+	/** @internal use Ticket.engage() */
+	engaged(ticket: Ticket): void {
+		ticket.disarm(this.#clock);
 	}
 
 	#grantNext(): void {
@@ -119,5 +170,35 @@ export class DataChannelPool {
 			this.#holders.add(next);
 			next.settle(true, this.#clock);
 		}
+		this.#waitersChanged();
+	}
+
+	/**
+	 * Someone started or stopped waiting: an idle holder's grace runs while someone waits
+	 * (armed once, not restarted by more waiters), and stops when nobody does any more.
+	 */
+	#waitersChanged(): void {
+		if (!this.grace)
+			return;
+		const waiting = this.#queue.length > 0;
+		for (const holder of this.#holders) {
+			if (holder.engaged)
+				continue;
+			if (!waiting)
+				holder.disarm(this.#clock);
+			else if (!holder.armed)
+				holder.arm(this.#clock, this.grace, () => this.#takeBack(holder));
+		}
+	}
+
+	/** An idle holder's grace is over while someone waits: its channel goes to the next one. */
+	#takeBack(ticket: Ticket): void {
+		ticket.disarm(this.#clock);
+		if (ticket.engaged || !this.#queue.length || !this.#holders.delete(ticket))
+			return;
+		ticket.released = true;
+		// first, so that what it prepared (a listener's port) is free for the next holder
+		ticket.holder?.revoked();
+		this.#grantNext();
 	}
 }

@@ -51,8 +51,13 @@ declare module "ftpsock" {
 		receiveFile(path: string, mode: "w" | "a", offset: number, options?: TransferOptions): Promise<number>;
 		/** sends bytes from JS (listings); resolves once written */
 		send(data: ArrayBuffer | string): Promise<void>;
-		/** ends the current transfer: its promise rejects with EABORTED (a pending connect: onError("EABORTED")). A receive's file is closed as it is: the caller deletes it. */
-		abort(): void;
+		/**
+		 * ends the current transfer: its promise rejects with EABORTED (a pending connect: onError("EABORTED")).
+		 * A receive's file is closed as it is: the caller deletes it. true when an operation was pending; false
+		 * when none was, also when the last one has settled natively and its promise's reaction has not run
+		 * yet (nothing was interrupted: its result stands).
+		 */
+		abort(): boolean;
 		/** closes after what was sent is flushed (shutdown, so the client reads every byte, then EOF); a pending transfer rejects with EABORTED, a pending connect is dropped without a callback */
 		close(): void;
 	}

@@ -1201,14 +1201,19 @@ void xs_ftpsock_connection_send(xsMachine *the)
 }
 
 // Ends the pending transfer with EABORTED and resets the connection: lwIP drops what is queued
-// at once (a pending connect: onError("EABORTED")).
+// at once (a pending connect: onError("EABORTED")). true when an operation was pending; false
+// when there was none, also when the last one settled and JS has not yet seen its promise
+// settle: the caller then knows nothing was interrupted.
 void xs_ftpsock_connection_abort(xsMachine *the)
 {
 	xsFtpSockConnection connection = connectionGet(the);
 
-	if (!connection || (kStateIdle == connection->state) || (kStateClosed == connection->state))
+	if (!connection || (kStateIdle == connection->state) || (kStateClosed == connection->state)) {
+		xsmcSetFalse(xsResult);
 		return;
+	}
 	connectionFinish(the, connection, "EABORTED");
+	xsmcSetTrue(xsResult);
 }
 
 // A pending transfer rejects with EABORTED; a pending connect is dropped without a callback

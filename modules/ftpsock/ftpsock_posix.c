@@ -303,13 +303,19 @@ void xs_ftpsock_connection_send(xsMachine *the)
 	connectionBegin(the, connection, kStateSendBytes, G_IO_OUT, NULL, &xsArg(1));
 }
 
+// true when an operation was pending: its callback has been called with EABORTED. false when
+// there was none, also when the last one settled and JS has not yet seen its promise settle
+// (its reaction runs a turn later): the caller then knows nothing was interrupted.
 void xs_ftpsock_connection_abort(xsMachine *the)
 {
 	xsFtpSockConnection connection = connectionGet(the);
 
-	if (!connection || (kStateIdle == connection->state) || (kStateClosed == connection->state))
+	if (!connection || (kStateIdle == connection->state) || (kStateClosed == connection->state)) {
+		xsmcSetFalse(xsResult);
 		return;
+	}
 	connectionSettle(the, connection, "EABORTED");
+	xsmcSetTrue(xsResult);
 }
 
 // A pending transfer rejects with EABORTED; a pending connect is dropped without a callback

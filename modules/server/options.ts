@@ -26,6 +26,8 @@ export interface ServerOptions {
 	idleTimeout: number;
 	/** longest wait for the shared data channel */
 	dataWaitTimeout: number;
+	/** a session that holds the data channel without a transfer loses it after this while another waits; 0: never */
+	dataGrace: number;
 	/** a passive listener nobody connects to is released after this */
 	passiveTimeout: number;
 	/** a transfer with no progress for this long fails */
@@ -47,6 +49,7 @@ export const defaults: ServerOptions = Object.freeze({
 	loginTimeout: 30_000,
 	idleTimeout: 300_000,
 	dataWaitTimeout: 30_000,
+	dataGrace: 3_000,
 	passiveTimeout: 15_000,
 	transferTimeout: 60_000,
 	failedLoginDelay: 1_000,

@@ -34,7 +34,7 @@ export class FtpServer implements ServerContext {
 
 	constructor(options: ServerOptions) {
 		this.options = options;
-		this.pool = new DataChannelPool(options.dataChannels, timerClock);
+		this.pool = new DataChannelPool(options.dataChannels, timerClock, options.dataGrace);
 		log.level = options.verbose;
 	}
 

@@ -3,14 +3,17 @@
  * (PASV/EPSV) or an active target (PORT/EPRT), then the one connection a transfer uses.
  *
  * The channel is released after each transfer, when the session ends, and when a passive
- * listener waits too long for its client, so an idle session never holds it.
+ * listener waits too long for its client, so an idle session never holds it. While another
+ * session waits for it, the pool takes it back from a session that has not started a
+ * transfer on it within its grace (revoked()): what was prepared is closed, and the next
+ * transfer command gets 425.
  *
  * Nothing here is an async function: each would stay suspended, at about 42 slots, for as
  * long as the command waits. What may have to wait returns a promise, or its result at once.
  */
 import Timer from "timer";
 import {DataConnection, DataListener, localAddressFor} from "ftpsock";
-import type {DataChannelPool, Ticket} from "../datachannel/pool";
+import type {DataChannelPool, Holder, Ticket} from "../datachannel/pool";
 import type {HostPort} from "../protocol/address";
 import {FtpError} from "../files/service";
 import {log} from "../log/log";
@@ -26,7 +29,7 @@ export interface DataSettings {
 	readonly passiveTimeout: number;
 }
 
-export class SessionData {
+export class SessionData implements Holder {
 	#pool: DataChannelPool;
 	#settings: DataSettings;
 	#peer: string;
@@ -37,6 +40,8 @@ export class SessionData {
 	#active: HostPort | undefined;
 	#timer: Timer | undefined;
 	#connection: DataConnection | undefined;
+	/** the pool took the channel back before a transfer used it: said in the next 425 */
+	#revoked = false;
 
 	constructor(pool: DataChannelPool, settings: DataSettings, peer: string) {
 		this.#pool = pool;
@@ -56,7 +61,8 @@ export class SessionData {
 	acquire(): Promise<void> | undefined {
 		if (this.#ticket?.granted && !this.#ticket.released)
 			return;
-		const ticket = this.#pool.request(this.#settings.dataWaitTimeout);
+		this.#revoked = false;
+		const ticket = this.#pool.request(this.#settings.dataWaitTimeout, this);
 		this.#ticket = ticket;
 		if (ticket.granted)
 			return;
@@ -85,6 +91,7 @@ export class SessionData {
 				if (this.#acceptWaiter) {
 					const waiter = this.#acceptWaiter;
 					this.#acceptWaiter = undefined;
+					this.#ticket?.engage();
 					waiter(connection);
 				}
 				else
@@ -112,12 +119,15 @@ export class SessionData {
 
 	/**
 	 * The connection for a transfer: the client's connection to the passive listener (waited
-	 * for until the passive timeout), or a new connection to the PORT/EPRT target.
+	 * for until the passive timeout, or until the channel is taken back for a waiting
+	 * session), or a new connection to the PORT/EPRT target. From then on the channel is
+	 * kept for the transfer (engaged).
 	 */
 	open(): DataConnection | Promise<DataConnection> {
 		const accepted = this.#accepted;
 		if (accepted) {
 			this.#accepted = undefined;
+			this.#ticket?.engage();
 			return this.#connection = accepted;
 		}
 		if (this.#listener) {
@@ -126,14 +136,15 @@ export class SessionData {
 					if (connection)
 						resolve(this.#connection = connection);
 					else
-						reject(new FtpError(425, "Can't open data connection."));
+						reject(this.unavailable("Can't open data connection."));
 				};
 			});
 		}
 		const target = this.#active;
 		if (!target)
-			throw new FtpError(425, "Use PORT or PASV first.");
+			throw this.unavailable("Use PORT or PASV first.");
 		this.#active = undefined;
+		this.#ticket?.engage();
 		return new Promise<DataConnection>((resolve, reject) => {
 			DataConnection.connect({
 				address: target.address,
@@ -144,9 +155,17 @@ export class SessionData {
 		});
 	}
 
-	/** Ends the current transfer at once (ABOR, session end). */
-	abort(): void {
-		this.#connection?.abort();
+	/** Ends the current transfer at once (ABOR, session end); false when nothing was under way to end. */
+	abort(): boolean {
+		return this.#connection?.abort() ?? false;
+	}
+
+	/** Holder: the pool took the channel back (idle while another session waited). */
+	revoked(): void {
+		log.info(`${this.#peer}: data channel unused, given to a waiting session`);
+		this.#ticket = undefined;
+		this.#revoked = true;
+		this.release();
 	}
 
 	/** Closes everything and gives the channel back to the pool. */
@@ -159,6 +178,13 @@ export class SessionData {
 		}
 		this.#ticket?.release();
 		this.#ticket = undefined;
+	}
+
+	/** The 425 of a transfer with no data connection to use; says once why, after revoked(). */
+	private unavailable(text: string): FtpError {
+		const revoked = this.#revoked;
+		this.#revoked = false;
+		return new FtpError(425, revoked ? "Data channel given to a waiting session; send PASV or PORT again." : text);
 	}
 
 	private dropEndpoints(): void {

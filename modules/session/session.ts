@@ -256,15 +256,22 @@ export class Session {
 		this.reply(code, text);
 	}
 
-	/** Sees each control input before it is queued: takes an ABOR that arrives during a transfer. */
+	/**
+	 * Sees each control input before it is queued: takes an ABOR that interrupts a transfer.
+	 * An ABOR that finds nothing to interrupt (the bytes have all moved, and the transfer's
+	 * promise settles a turn later, or an upload waits for its rename) is left in the queue
+	 * like any command: it is answered 226 after the transfer's own reply, never lost.
+	 */
 	interrupt(line: string | undefined): boolean {
 		if (!this.#transferring || (undefined === line))
 			return false;
 		if (parseCommand(line).verb !== "ABOR")
 			return false;
+		if (!this.data.abort())
+			return false;
 		log.protocol(`${this.remoteAddress} > ABOR`);
+		// the transfer's promise rejects with EABORTED: its failure answers 426, then 226
 		this.#aborted = true;
-		this.data.abort();
 		return true;
 	}
 

@@ -227,6 +227,14 @@ void fakeSetNumber(xsSlot *slot, double value)
 	slot->number = value;
 }
 
+void fakeSetBoolean(xsSlot *slot, int value)
+{
+	fakeCheckThread("xsmcSetBoolean");
+	memset(slot, 0, sizeof(*slot));
+	slot->kind = xsBooleanType;
+	slot->number = value ? 1 : 0;
+}
+
 static xsSlot *hostObject(xsMachine *the, xsSlot *slot)
 {
 	if ((xsReferenceType != slot->kind) || !slot->object)

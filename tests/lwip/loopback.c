@@ -624,6 +624,16 @@ static xsSlot connectionGet(void (*function)(xsMachine *the), xsSlot *connection
 	return result;
 }
 
+static int isTrue(xsSlot slot)
+{
+	return (xsBooleanType == slot.kind) && slot.number;
+}
+
+static int isFalse(xsSlot slot)
+{
+	return (xsBooleanType == slot.kind) && !slot.number;
+}
+
 // memcmp() for buffers that may be empty (and so NULL).
 static int sameBytes(const void *a, const void *b, size_t length)
 {
@@ -1071,14 +1081,14 @@ static void testAbortSend(void)
 	CHECK(!sendFile(connection, "/abort.bin", 0, 0, &outcome), "sendFile");
 	fakeService(200);
 	CHECK(!outcome.done, "settled early");
-	connectionCall(xs_ftpsock_connection_abort, connection);
+	CHECK(isTrue(connectionGet(xs_ftpsock_connection_abort, connection)), "abort of a pending send answered false");
 	CHECK(outcome.done && !strcmp(outcome.code, "EABORTED"), "abort: %s", outcome.done ? outcome.code : "pending");
 	CHECK(1 == outcome.calls, "%d callbacks", outcome.calls);
 	CHECK(fakeServiceUntil(peerEnded, peer, kTimeout), "client not told");
 	copy = peerRead(peer);
 	CHECK(copy.reset, "the client saw FIN, not a reset");
 	CHECK(!fakeVolumeOpenFiles(), "file left open");
-	connectionCall(xs_ftpsock_connection_abort, connection);		// idle: nothing
+	CHECK(isFalse(connectionGet(xs_ftpsock_connection_abort, connection)), "abort of an idle connection answered true");		// idle: nothing
 	CHECK(1 == outcome.calls, "a second abort called back");
 	CHECK(closedCleanly(connection), "not collectable");
 	peerClose(peer);

@@ -25,6 +25,12 @@ describe("Linux host command line", () => {
 		const s = parse(["--idle-timeout", "1.5", "--passive-ports", "50000-50010"]);
 		expect(s.server).to.include({idleTimeout: 1500, passivePortMin: 50000, passivePortMax: 50010});
 	});
+	it("reads --data-grace (seconds, 0: never) and FTPD_DATA_GRACE; the default is 3 s", () => {
+		expect(parse(["--data-grace", "0.5"]).server).to.include({dataGrace: 500});
+		expect(parse([], {FTPD_DATA_GRACE: "0"}).server).to.include({dataGrace: 0});
+		expect(options.makeOptions({}).dataGrace).to.equal(3000);
+		expect(() => parse(["--data-grace", "soon"])).to.throw(/--data-grace must be a number of seconds/);
+	});
 	for (const [args, message] of [
 		[["--port", "70000"], /--port/],
 		[["--port"], /needs a value/],

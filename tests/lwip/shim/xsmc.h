@@ -79,6 +79,7 @@ double fakeToNumber(xsMachine *the, xsSlot *slot);
 char *fakeToString(xsMachine *the, xsSlot *slot);
 void fakeSetString(xsSlot *slot, const char *text);
 void fakeSetNumber(xsSlot *slot, double value);
+void fakeSetBoolean(xsSlot *slot, int value);
 void fakeSetHostData(xsMachine *the, xsSlot *slot, void *data);
 void fakeSetHostHooks(xsMachine *the, xsSlot *slot, const xsHostHooks *hooks);
 void *fakeGetHostDataValidate(xsMachine *the, xsSlot *slot, void *validator);
@@ -108,6 +109,8 @@ void fakeAbort(xsMachine *the, const char *why) __attribute__((noreturn));
 #define xsmcSetString(_SLOT, _VALUE) fakeSetString(&(_SLOT), _VALUE)
 #define xsmcSetInteger(_SLOT, _VALUE) fakeSetNumber(&(_SLOT), (double)(_VALUE))
 #define xsmcSetNumber(_SLOT, _VALUE) fakeSetNumber(&(_SLOT), (double)(_VALUE))
+#define xsmcSetTrue(_SLOT) fakeSetBoolean(&(_SLOT), 1)
+#define xsmcSetFalse(_SLOT) fakeSetBoolean(&(_SLOT), 0)
 #define xsmcSetHostData(_SLOT, _DATA) fakeSetHostData(the, &(_SLOT), _DATA)
 #define xsmcGetHostDataValidate(_SLOT, _VALIDATOR) fakeGetHostDataValidate(the, &(_SLOT), _VALIDATOR)
 #define xsmcGetBufferReadable(_SLOT, _DATA, _COUNT) fakeGetBuffer(the, &(_SLOT), _DATA, _COUNT)

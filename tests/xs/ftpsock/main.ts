@@ -4,6 +4,7 @@
  *   LISTENING <port> | LISTEN_FAILED <code> | LISTENER_ERROR <code>
  *   CONNECTED <remoteAddress> <remotePort> | CONNECT_FAILED <code>
  *   DONE <resolved> <bytes> <ms> | FAILED <code> <bytes> <ms>
+ *   ABORT <abort()'s result> (abortAfter=ms) | ABORT_IDLE <abort()'s result once settled>
  *   LOCAL <address> | FDS <label> <count> ... | EXIT
  */
 import {args, print, exit} from "host";
@@ -52,7 +53,7 @@ async function operate(connection: DataConnection, o: Options): Promise<number> 
 
 async function transfer(connection: DataConnection, o: Options): Promise<void> {
 	const started = Date.now();
-	const abort = o.abortAfter ? Timer.set(() => connection.abort(), Number(o.abortAfter)) : undefined;
+	const abort = o.abortAfter ? Timer.set(() => print(`ABORT ${connection.abort()}`), Number(o.abortAfter)) : undefined;
 	try {
 		const result = await operate(connection, o);
 		print(`DONE ${result} ${connection.bytes} ${Date.now() - started}`);
@@ -62,6 +63,8 @@ async function transfer(connection: DataConnection, o: Options): Promise<void> {
 	}
 	if (abort)
 		Timer.clear(abort);
+	// nothing pending any more: abort() says it interrupted nothing
+	print(`ABORT_IDLE ${connection.abort()}`);
 	if (o.busy) {
 		// a second operation while one is pending is refused, and the first goes on
 		try {

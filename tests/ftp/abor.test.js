@@ -1,0 +1,104 @@
+// ABOR is always answered, whatever the moment it arrives: 426 then 226 when it interrupts a
+// transfer, the transfer's own reply then 226 when the transfer had already finished (also
+// when it finished natively but the session had not yet seen it), 226 alone with no transfer.
+// The finishing-download race is repeated 100 times on a small file, with ABOR sent together
+// with RETR, right after it, and right after the 150.
+import {expect} from "chai";
+import {randomBytes} from "node:crypto";
+import {startServer} from "./server.js";
+import {RawClient, readAll} from "./raw.js";
+
+/** The replies a RETR followed by ABOR may get, in order (the first is RETR's 150). */
+const ALLOWED = [
+	"150 426 226",		// ABOR interrupted the transfer
+	"150 226 226",		// the transfer had finished: its 226, then ABOR's
+];
+
+describe("ABOR: always answered", function () {
+	this.timeout(180000);
+	let server;
+	const small = randomBytes(3000);
+	before(async () => {
+		server = await startServer();
+		const c = await RawClient.login(server.port);
+		const data = await c.passive();
+		expect((await c.command("STOR small.bin")).code).to.equal(150);
+		data.end(small);
+		expect((await c.reply()).code).to.equal(226);
+		c.close();
+	});
+	after(async () => {
+		await server?.dispose();
+	});
+
+	it("with no transfer: 226 alone, and the session goes on", async () => {
+		const c = await RawClient.login(server.port);
+		expect((await c.command("ABOR")).code).to.equal(226);
+		// with a prepared channel that no transfer used: the channel is given back
+		expect((await c.command("PASV")).code).to.equal(227);
+		expect((await c.command("ABOR")).code).to.equal(226);
+		expect((await c.command("NOOP")).code).to.equal(200);
+		c.close();
+	});
+
+	it("a RETR of a small file and ABOR, 100 times: every ABOR answered, in an allowed order", async () => {
+		const ways = ["with RETR", "after RETR", "after 150"];
+		const seen = {};
+		const c = await RawClient.login(server.port);
+		try {
+			for (let i = 0; i < 100; i++) {
+				const way = ways[i % ways.length];
+				const data = await c.passive();
+				data.on("error", () => {});
+				const received = readAll(data).catch(() => undefined);
+				const replies = [];
+				if (way === "with RETR")
+					c.send("RETR small.bin\r\nABOR");	// one write: often one read on the server
+				else if (way === "after RETR") {
+					c.send("RETR small.bin");
+					c.send("ABOR");
+				}
+				else {
+					c.send("RETR small.bin");
+					replies.push(await c.reply());
+					c.send("ABOR");
+				}
+				while (replies.length < 3)
+					replies.push(await c.reply(10000));
+				const codes = replies.map(r => r.code).join(" ");
+				expect(ALLOWED, `try ${i} (ABOR ${way}): ${replies.map(r => r.text).join(" | ")}`).to.include(codes);
+				// a 226 for the transfer means the whole file went
+				if (replies[1].code === 226)
+					expect((await received)?.equals(small), `try ${i}: the file, whole`).to.equal(true);
+				data.destroy();
+				// nothing else was sent: the next reply is NOOP's
+				expect(await c.command("NOOP"), `try ${i}`).to.deep.equal({code: 200, text: "200 NOOP ok."});
+				seen[`${way}: ${codes}`] = (seen[`${way}: ${codes}`] ?? 0) + 1;
+			}
+		}
+		finally {
+			c.close();
+		}
+		console.log(`      outcomes: ${JSON.stringify(seen)}`);
+	});
+
+	it("ABOR of a download in progress: 426 then 226, and the session goes on", async () => {
+		const big = randomBytes(8 * 1024 * 1024);
+		const c = await RawClient.login(server.port);
+		let data = await c.passive();
+		expect((await c.command("STOR big.bin")).code).to.equal(150);
+		data.end(big);
+		expect((await c.reply()).code).to.equal(226);
+		data = await c.passive();
+		data.on("error", () => {});
+		expect((await c.command("RETR big.bin")).code).to.equal(150);
+		// the client reads nothing: the server's send is held back, so ABOR finds it under way
+		data.pause();
+		await new Promise(resolve => setTimeout(resolve, 200));
+		expect((await c.command("ABOR")).code).to.equal(426);
+		expect((await c.reply()).code).to.equal(226);
+		data.destroy();
+		expect((await c.command("NOOP")).code).to.equal(200);
+		c.close();
+	});
+});
