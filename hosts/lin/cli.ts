@@ -27,8 +27,9 @@ export const usage = `usage: ftpd [options]
   --max-sessions N       concurrent sessions (default 8)              FTPD_MAX_SESSIONS
   --passive-ports A-B    passive port range (default: any)            FTPD_PASSIVE_PORTS
   --login-timeout S, --idle-timeout S, --passive-timeout S,
-  --data-wait-timeout S, --data-grace S,
-  --transfer-timeout S   seconds                                     FTPD_LOGIN_TIMEOUT...
+  --data-wait-timeout S, --transfer-timeout S   seconds              FTPD_LOGIN_TIMEOUT...
+  --data-grace S         a data channel no transfer uses goes to a    FTPD_DATA_GRACE
+                         waiting session after S s (default 3, 0: never)
   --help`;
 
 const FLAGS: Record<string, string> = {
