@@ -86,7 +86,6 @@ modTimer modTimerAdd(int firstInterval, int secondInterval, modTimerCallback cb,
 	timer->refconSize = refconSize;
 	if (refconSize)
 		memcpy(timer->refcon, refcon, (size_t)refconSize);
-	g_source_set_name(&timer->source, "modTimer");
 	timerSchedule(timer, firstInterval, secondInterval);
 	g_source_attach(&timer->source, NULL);
 	modInstrumentationAdjust(Timers, +1);
