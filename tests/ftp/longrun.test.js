@@ -5,7 +5,9 @@
 //   Linux timer lost every 65,536th timer, which once wedged an upload and the data channel;
 // - SIGINT and SIGTERM end the host within 2 s, every session told 421, while a download's
 //   client stops reading, an upload's client stops sending, or a PASV holds the data channel
-//   with another session waiting for it; the interrupted upload replaces nothing.
+//   with another session waiting for it; the interrupted upload replaces nothing;
+// - a timer outliving what armed it: PASV's timeout, once PORT replaced the listener, ended the
+//   active transfer that followed.
 import {expect} from "chai";
 import net from "node:net";
 import {randomBytes, createHash} from "node:crypto";
@@ -134,6 +136,44 @@ describe("long run: more than 70,000 timers, then transfers still work", functio
 		}
 		expect(server.proc.exitCode).to.equal(null);
 		expect(server.stderr).to.not.match(/<error>|CRITICAL/);
+	});
+});
+
+describe("timers that must not outlive what armed them", function () {
+	this.timeout(60000);
+	let server;
+	after(async () => {
+		await server?.dispose();
+	});
+
+	it("PASV, then PORT: the passive timeout does not end the active upload that follows", async () => {
+		server = await startServer({args: ["--passive-timeout", "1"]});
+		const c = await RawClient.login(server.port);
+		const listener = net.createServer();
+		try {
+			await c.command("TYPE I");
+			expect((await c.command("PASV")).code).to.equal(227);
+			await new Promise(resolve => listener.listen(0, "127.0.0.1", resolve));
+			const port = listener.address().port;
+			const connection = new Promise(resolve => listener.once("connection", resolve));
+			expect((await c.command(`PORT 127,0,0,1,${port >> 8},${port & 255}`)).code).to.equal(200);
+			expect((await c.command("STOR steady.bin")).code).to.equal(150);
+			const data = await connection;
+			data.on("error", () => {});
+			// steady progress for longer than the passive timeout
+			const bytes = randomBytes(25 * 1000);
+			for (let i = 0; i < 25; i++) {
+				data.write(bytes.subarray(i * 1000, (i + 1) * 1000));
+				await sleep(100);
+			}
+			data.end();
+			expect((await c.reply()).text).to.equal("226 Transfer complete.");
+			expect((await c.command("SIZE steady.bin")).text).to.equal(`213 ${bytes.length}`);
+		}
+		finally {
+			listener.close();
+			c.close();
+		}
 	});
 });
 
