@@ -33,11 +33,9 @@ class Flood {
 		flood.heard = Date.now();
 		flood.socket.on("data", text => {
 			flood.heard = Date.now();
-			flood.buffer += text;
-			let end;
-			while ((end = flood.buffer.indexOf("\r\n")) >= 0) {
-				const line = flood.buffer.slice(0, end);
-				flood.buffer = flood.buffer.slice(end + 2);
+			const lines = (flood.buffer + text).split("\r\n");
+			flood.buffer = lines.pop();
+			for (const line of lines) {
 				const code = line.slice(0, 3);
 				flood.counts.set(code, (flood.counts.get(code) ?? 0) + 1);
 				flood.lastCode[code] = line;
