@@ -8,6 +8,10 @@ declare module "host" {
 	export function error(line: string): void;
 	/** Leaves the main loop; the process exits with `code`. */
 	export function exit(code?: number): void;
+	/**
+	 * Called on the first SIGINT or SIGTERM; the app is to exit soon after. Should it not have
+	 * within 1 s (or be stuck), or on a second signal, the host exits with status 1.
+	 */
 	export function onSignal(callback: (name: "SIGINT" | "SIGTERM") => void): void;
 	/** Debug builds: whether xsbug is connected (trace() then goes to it). */
 	export function debuggerConnected(): boolean;

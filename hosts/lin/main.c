@@ -11,6 +11,9 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #ifdef mxInstrument
 	#include "modInstrumentation.h"
@@ -24,6 +27,14 @@ static char **gArgv;
 static xsMachine *gMachine;
 static xsSlot gSignalCallback;
 static int gHasSignalCallback;
+static int gStopping;
+
+// A stop (SIGINT, SIGTERM) is the app's to do: the sessions get 421 and the volume is closed,
+// which takes about 100 ms. These bound it whatever happens in JS (an exception, a callback that
+// never comes): after kStopGraceMS the loop is left; after kStopHardMS, should the loop itself be
+// stuck, the process ends from the signal handler. Both exit with status 1: a clean stop is 0.
+#define kStopGraceMS (1000)
+#define kStopHardMS (1500)
 
 void fxAbort(xsMachine *the, int status)
 {
@@ -150,6 +161,46 @@ void xs_host_on_signal(xsMachine *the)
 	}
 }
 
+static void stopNow(const char *why)
+{
+	fprintf(stderr, "ftpd: <error> %s, exiting\n", why);
+	if (!gExitRequested) {
+		gExitCode = 1;
+		gExitRequested = 1;
+	}
+	g_main_loop_quit(gLoop);
+}
+
+static gboolean onStopOverdue(gpointer data)
+{
+	stopNow("the stop did not finish in time");
+	return G_SOURCE_REMOVE;
+}
+
+static void onStopStuck(int number)
+{
+	static const char message[] = "ftpd: <error> the stop is stuck, exiting\n";
+	ssize_t written = write(STDERR_FILENO, message, sizeof(message) - 1);
+	(void)written;
+	_exit(1);
+}
+
+static void armStopDeadlines(void)
+{
+	struct sigaction action;
+	struct itimerval hard;
+
+	g_timeout_add(kStopGraceMS, onStopOverdue, NULL);
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = onStopStuck;
+	sigaction(SIGALRM, &action, NULL);
+	memset(&hard, 0, sizeof(hard));
+	hard.it_value.tv_sec = kStopHardMS / 1000;
+	hard.it_value.tv_usec = (kStopHardMS % 1000) * 1000;
+	setitimer(ITIMER_REAL, &hard, NULL);
+}
+
 static gboolean onSignal(gpointer data)
 {
 	xsMachine *the = gMachine;
@@ -159,6 +210,13 @@ static gboolean onSignal(gpointer data)
 		g_main_loop_quit(gLoop);
 		return G_SOURCE_CONTINUE;
 	}
+	if (gStopping) {
+		// asked again while stopping: the user does not want to wait
+		stopNow((SIGINT == number) ? "SIGINT while stopping" : "SIGTERM while stopping");
+		return G_SOURCE_CONTINUE;
+	}
+	gStopping = 1;
+	armStopDeadlines();
 	xsBeginHost(the);
 	{
 		xsCallFunction1(gSignalCallback, xsUndefined, xsString((SIGINT == number) ? "SIGINT" : "SIGTERM"));

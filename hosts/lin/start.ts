@@ -49,9 +49,20 @@ export default function main(): void {
 		return exit(1);
 	}
 	installConsole(server);
+	let stopping = false;
 	onSignal(() => {
-		server.stop();
-		// let the 421 replies reach the clients before the process ends
+		if (stopping)
+			return;
+		stopping = true;
+		try {
+			server.stop();
+		}
+		catch (e) {
+			// the sessions not yet told still get closed by the exit; a stop must end the process
+			log.error(`stop: ${(e as Error).message}`);
+		}
+		// let the 421 replies reach the clients before the process ends (the host exits with
+		// status 1 if this has not happened within a second)
 		Timer.set(() => {
 			volume.unmount();
 			exit(0);

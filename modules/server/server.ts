@@ -75,8 +75,15 @@ export class FtpServer implements ServerContext {
 
 	/** Closes every session with 421, then stops listening. */
 	stop(reason = "Server shutting down."): void {
-		for (const session of this.sessions)
-			session.close(421, reason);
+		for (const session of this.sessions) {
+			// one session that cannot be told must not keep the others from their 421
+			try {
+				session.close(421, reason);
+			}
+			catch (error) {
+				log.error(`stop: ${session.remoteAddress}: ${(error as Error).message}`);
+			}
+		}
 		this.sessions.clear();
 		if (this.#sweeper) {
 			Timer.clear(this.#sweeper);

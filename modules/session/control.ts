@@ -88,6 +88,9 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 
 	/** The address the client reached, when the socket can tell. */
 	get localAddress(): string | undefined {
+		// a closed socket has none (a PASV granted the channel after its session was told 421)
+		if (this.#closed)
+			return undefined;
 		return (this.#socket as unknown as {localAddress?: string}).localAddress;
 	}
 

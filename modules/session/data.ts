@@ -188,6 +188,8 @@ export class SessionData implements Holder {
 	}
 
 	private dropEndpoints(): void {
+		// the passive timeout belongs to the listener: left armed after PORT, it would end the active transfer
+		this.clearTimer();
 		this.#listener?.close();
 		this.#listener = undefined;
 		this.#accepted?.close();
