@@ -36,7 +36,7 @@ export class SessionData implements Holder {
 	#ticket: Ticket | undefined;
 	#listener: DataListener | undefined;
 	#accepted: DataConnection | undefined;
-	#acceptWaiter: ((connection: DataConnection | undefined) => void) | undefined;
+	#acceptWaiter: ((connection: DataConnection | undefined, aborted?: boolean) => void) | undefined;
 	#active: HostPort | undefined;
 	#timer: Timer | undefined;
 	#connection: DataConnection | undefined;
@@ -132,11 +132,11 @@ export class SessionData implements Holder {
 		}
 		if (this.#listener) {
 			return new Promise<DataConnection>((resolve, reject) => {
-				this.#acceptWaiter = connection => {
+				this.#acceptWaiter = (connection, aborted) => {
 					if (connection)
 						resolve(this.#connection = connection);
 					else
-						reject(this.unavailable("Can't open data connection."));
+						reject(aborted ? new FtpError(426, "Transfer aborted.") : this.unavailable("Can't open data connection."));
 				};
 			});
 		}
@@ -153,6 +153,18 @@ export class SessionData implements Holder {
 				onError: (code: string) => reject(new FtpError(425, `Can't open data connection (${code}).`)),
 			});
 		});
+	}
+
+	/** A transfer command waits for the client to connect to the passive listener. */
+	get accepting(): boolean {
+		return !!this.#acceptWaiter;
+	}
+
+	/** Ends that wait (ABOR): the transfer command fails with 426. */
+	stopAccepting(): void {
+		const waiter = this.#acceptWaiter;
+		this.#acceptWaiter = undefined;
+		waiter?.(undefined, true);
 	}
 
 	/** Ends the current transfer at once (ABOR, session end); false when nothing was under way to end. */

@@ -260,13 +260,19 @@ export class Session {
 	 * Sees each control input before it is queued: takes an ABOR that interrupts a transfer.
 	 * An ABOR that finds nothing to interrupt (the bytes have all moved, and the transfer's
 	 * promise settles a turn later, or an upload waits for its rename) is left in the queue
-	 * like any command: it is answered 226 after the transfer's own reply, never lost.
+	 * like any command: it is answered 226 after the transfer's own reply, never lost. So is
+	 * one that arrives while a transfer command waits for its client to connect: that wait
+	 * ends at once (426) instead of at the passive timeout.
 	 */
 	interrupt(line: string | undefined): boolean {
-		if (!this.#transferring || (undefined === line))
+		if ((undefined === line) || !(this.#transferring || this.data.accepting))
 			return false;
 		if (parseCommand(line).verb !== "ABOR")
 			return false;
+		if (!this.#transferring) {
+			this.data.stopAccepting();
+			return false;
+		}
 		if (!this.data.abort())
 			return false;
 		log.protocol(`${this.remoteAddress} > ABOR`);

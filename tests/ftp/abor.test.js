@@ -26,7 +26,8 @@ describe("ABOR: always answered", function () {
 	let server;
 	const files = {};
 	before(async () => {
-		server = await startServer({args: ["--image-size", String(32 * 1024 * 1024)]});
+		// a passive listener left waiting stays for the whole suite: only ABOR can end that wait
+		server = await startServer({args: ["--image-size", String(32 * 1024 * 1024), "--passive-timeout", "600"]});
 		const c = await RawClient.login(server.port);
 		for (const size of [3000, 256 * 1024, 1024 * 1024]) {
 			files[size] = randomBytes(size);
@@ -136,6 +137,22 @@ describe("ABOR: always answered", function () {
 			c.close();
 		}
 		console.log(`      outcomes: ${JSON.stringify(seen)}`);
+	});
+
+	it("ABOR while a RETR waits for its data connection: 426 then 226 at once, and the session goes on", async () => {
+		const c = await RawClient.login(server.port);
+		const reply = await c.command("PASV");
+		expect(reply.code).to.equal(227);
+		c.send("RETR f3000");
+		// RETR now waits for the client to connect (it never will): no reply yet
+		await new Promise(resolve => setTimeout(resolve, 500));
+		c.send("ABOR");
+		expect((await c.reply(10000)).code).to.equal(426);
+		expect((await c.reply(10000)).code).to.equal(226);
+		expect((await c.command("NOOP")).code).to.equal(200);
+		// the listener is gone with it
+		expect((await c.command("RETR f3000")).code).to.equal(425);
+		c.close();
 	});
 
 	it("ABOR of a download in progress: 426 then 226, and the session goes on", async () => {
