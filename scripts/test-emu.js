@@ -180,16 +180,22 @@ function runSuite(title, elf) {
 	1. The volume over a simulated NOR flash
 */
 
-function buildVolume() {
-	step("build the volume suite: the ESP8266 firmware's objects, the SDK's flash access, a simulated NOR flash");
-	const dir = join(out, "volume");
+// ours, LittleFS (lfs.c is compiled inside volumeLfs.c) and the SDK's xsHost.c, for
+// modSPIRead/Write/Erase, modGetTimeOfDay, modSetTime and the esp* string functions
+const volumeObjects = ["volume", "volumeLittlefs", "volumeLfs", "volumePath", "volumePartitionEsp", "lfs_util", "xsHost"];
+
+function freshDir(name) {
+	const dir = join(out, name);
 	rmSync(dir, {recursive: true, force: true});
 	mkdirSync(dir, {recursive: true});
+	return dir;
+}
+
+function buildVolume(lines) {
+	step("build the volume suite: the ESP8266 firmware's objects, the SDK's flash access, a simulated NOR flash");
+	const dir = freshDir("volume");
 	const sdk = requireSDK();
-	// ours, LittleFS (lfs.c is compiled inside volumeLfs.c) and the SDK's xsHost.c, for
-	// modSPIRead/Write/Erase, modGetTimeOfDay, modSetTime and the esp* string functions
-	const firmware = ["volume", "volumeLittlefs", "volumeLfs", "volumePath", "volumePartitionEsp", "lfs_util", "xsHost"];
-	const lines = firmwareCompileLines(firmware);
+	const firmware = volumeObjects;
 	// The C API is all the suite calls: the JS face's xsID_ values come from a stand-in for
 	// xsl's mc.xs.h. The instrumentation folder, which the device manifests have to provide,
 	// comes last so a manifest that provides it wins (check:firmware is what reports it missing).
@@ -217,10 +223,54 @@ function buildVolume() {
 	return elf;
 }
 
+/*
+	2. ftpsock's lwIP backend over a NO_SYS lwIP loopback
+*/
+
+function buildLwip(lines) {
+	step("build the lwIP suite: ftpsock_lwip.c with the firmware's code generation flags, lwIP 2.1.3 NO_SYS, tests/lwip/loopback.c");
+	const dir = freshDir("lwip");
+	const lwip = join(sysroot, "lwip-2.1.3", "src");
+	const tests = join(projectRoot, "tests", "lwip");
+	// lwipopts.h and arch/cc.h of the emulated board first; lwIP's headers are not ours to warn about
+	const includes = ["-I", join(emu, "lwip"), "-I", emu, "-isystem", join(lwip, "include")];
+	const objects = [];
+	for (const sub of ["core", join("core", "ipv4")]) {
+		for (const file of readdirSync(join(lwip, sub)).filter(f => f.endsWith(".c")).sort()) {
+			const object = join(dir, `lwip-${file.replace(/\.c$/, ".o")}`);
+			compile([...boardFlags, "-std=gnu99", "-w", ...includes, "-c", join(lwip, sub, file), "-o", object], `lwIP's ${sub}/${file}`);
+			objects.push(object);
+		}
+	}
+	// The backend: the firmware's defines and code generation flags (its makefile line without
+	// the vendor include folders), with check:lwip's fake XS headers and NO_SYS lwIP 2.1.3.
+	const words = lines.get("ftpsock_lwip");
+	const source = words[words.indexOf("-o") - 1];
+	const codegen = words.filter((word, i) => !/^-[IM]/.test(word) && (word !== "-o") && (words[i - 1] !== "-o") && (word !== "-c") && (word !== "-mforce-l32") && !word.endsWith(".c"));
+	const backend = join(dir, "ftpsock_lwip.o");
+	compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", source, "-o", backend], "ftpsock_lwip.c (ESP8266 flags, NO_SYS lwIP 2.1.3)");
+	objects.push(backend);
+	// The fake machine's clock is POSIX's clock_gettime, which the board's runtime provides and
+	// picolibc declares only where the platform announces it.
+	const posix = ["-D_POSIX_TIMERS=1", "-D_POSIX_MONOTONIC_CLOCK=200112L"];
+	for (const file of ["loopback.c", "fakexs.c", "fakevolume.c"]) {
+		const object = join(dir, file.replace(/\.c$/, ".o"));
+		compile([...boardFlags, "-std=gnu11", ...strict, ...posix, "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", join(tests, file), "-o", object], `tests/lwip/${file}`);
+		objects.push(object);
+	}
+	objects.push(...compileBoard(dir));
+	const elf = join(out, "lwip.elf");
+	link(objects, elf);
+	return elf;
+}
+
 step(`tools: ${cc}, ${qemu} -machine sim -cpu lx106, picolibc, sysroot ${sysroot}`);
 requireTools();
 mkdirSync(out, {recursive: true});
-runSuite("volume", buildVolume());
+const lines = firmwareCompileLines([...volumeObjects, "ftpsock_lwip"]);
+const suites = [["volume", buildVolume(lines)], ["lwip", buildLwip(lines)]];
+for (const [title, elf] of suites)
+	runSuite(title, elf);
 
 console.log(`\nemulated lx106: ${totals.passed} passed, ${totals.failed} failed`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
