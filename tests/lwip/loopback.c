@@ -28,6 +28,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h"
 #if NO_SYS
 	#include "lwip/timeouts.h"
 #else
@@ -180,10 +181,23 @@ static void netifStart(struct netif *netif, ip_addr_t *address, const char *text
 }
 
 #if NO_SYS
-// What the ESP8266's main loop does between its tasks: looped-back packets in, lwIP's timers.
+// What the ESP8266's main loop does between its tasks: packets in, lwIP's timers. Until no
+// packet is left in flight: a packet looped back on one netif answers one queued on another (a
+// segment, then its ACK), and a network delivers both before the XS machine's next turn.
 static void networkPoll(void)
 {
-	netif_poll_all();
+	struct netif *netif;
+	int moved;
+
+	do {
+		moved = 0;
+		NETIF_FOREACH(netif) {
+			if (netif->loop_first) {
+				netif_poll(netif);
+				moved = 1;
+			}
+		}
+	} while (moved);
 	sys_check_timeouts();
 }
 
@@ -1123,6 +1137,55 @@ static void testAbortSend(void)
 	free(bytes);
 }
 
+// The server's pcb of the client's connection (lwIP's active list), or NULL.
+static struct tcp_pcb *serverPcbOf(Peer *peer)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		if (peer->pcb && (pcb != peer->pcb) && (pcb->remote_port == peer->pcb->local_port) && (pcb->local_port == peer->pcb->remote_port))
+			return pcb;
+	}
+	return NULL;
+}
+
+// A client whose window stayed closed has had zero-window probes, each a byte the client did
+// not take: the reset must still be one it accepts.
+static void testAbortAfterProbes(void)
+{
+	Listener listener;
+	Peer *peer = peerNew();
+	Outcome outcome;
+	uint8_t *bytes = pattern(200000, 37);
+	xsSlot *connection;
+	struct tcp_pcb *pcb;
+	int probed = 0;
+
+	fakeVolumePut("/probed.bin", bytes, 200000);
+	connection = passive(&listener, peer, &gClientAddress);
+	if (!connection)
+		return;
+	peerHold(peer, 1);
+	CHECK(!sendFile(connection, "/probed.bin", 0, 0, &outcome), "sendFile");
+	for (int i = 0; (i < 100) && !probed; i++) {
+		fakeService(100);
+		LOCK_TCPIP_CORE();
+		pcb = serverPcbOf(peer);
+		probed = pcb && !pcb->snd_wnd && (pcb->snd_nxt != pcb->lastack);
+		UNLOCK_TCPIP_CORE();
+	}
+	CHECK(probed, "no zero-window probe in 10 s: the test tested nothing");
+	CHECK(!outcome.done, "settled while the client does not read");
+	connectionCall(xs_ftpsock_connection_abort, connection);
+	CHECK(outcome.done && !strcmp(outcome.code, "EABORTED"), "abort: %s", outcome.done ? outcome.code : "pending");
+	CHECK(fakeServiceUntil(peerEnded, peer, kTimeout), "the client never saw the reset");
+	CHECK(peerRead(peer).reset, "the client saw FIN, not a reset");
+	CHECK(closedCleanly(connection), "not collectable");
+	peerClose(peer);
+	fakeCollect(listener.object);
+	free(bytes);
+}
+
 static void testAbortReceive(void)
 {
 	Listener listener;
@@ -1506,6 +1569,7 @@ int main(void)
 	run("DataListener: port range, EADDRINUSE, ports free after close and collection", testPortRange);
 	run("DataListener: a connection nobody took is reset", testUntakenConnection);
 	run("abort() during sendFile: EABORTED, the client is reset", testAbortSend);
+	run("abort() after zero-window probes: the client whose window is closed is still reset", testAbortAfterProbes);
 	run("abort() during receiveFile: EABORTED, the client is reset", testAbortReceive);
 	run("peer reset during receiveFile: ECONNRESET after the bytes before it", testPeerReset);
 	run("idle timeout: ETIMEDOUT when stalled, re-armed while moving", testIdleTimeout);
