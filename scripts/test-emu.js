@@ -161,6 +161,10 @@ function runSuite(title, elf) {
 		{encoding: "utf8", timeout: runTimeout, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024});
 	const output = (result.stdout ?? "") + (result.stderr ?? "");
 	process.stdout.write(output.endsWith("\n") || !output ? output : output + "\n");
+	// a CPU exception: name the function and line (the runtime prints the faulting pc)
+	const fault = /raised .* at pc (0x[0-9a-f]+)/.exec(output);
+	if (fault)
+		console.log(`# at ${run("xtensa-lx106-elf-addr2line", ["-f", "-p", "-e", elf, fault[1]]).output.trim()}`);
 	const summary = /^(\d+) passed, (\d+) failed$/m.exec(output);
 	let passed = summary ? Number(summary[1]) : 0, failed = summary ? Number(summary[2]) : 0;
 	if (result.error || result.signal) {

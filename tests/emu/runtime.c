@@ -198,7 +198,6 @@ void emuFault(int kind)
 	flushLine();
 	printf("not ok - the CPU raised %s (cause %u, %s vector) at pc 0x%08x, address 0x%08x\n",
 		causeName(cause), (unsigned)cause, (0 == kind) ? "user" : (1 == kind) ? "kernel" : "double", (unsigned)pc, (unsigned)address);
-	printf("# xtensa-lx106-elf-addr2line -f -e <elf> 0x%08x names the function\n", (unsigned)pc);
 	fflush(stdout);
 	emuExit(3);
 }
