@@ -97,6 +97,13 @@ static void unmountBackend(void)
 	gVolume = NULL;
 }
 
+// Each test's own volume: the region erased, then mounted (which formats it).
+static int32_t mountFresh(void)
+{
+	emuFlashFill(0xFF);
+	return mountBackend();
+}
+
 // Writes `length` bytes from `bytes` in pieces of the sizes in `pieces` (cycled), through the
 // backend; closes with `mtime`. Returns 0 or the first error.
 static int32_t backendWrite(const char *path, const uint8_t *bytes, uint32_t length, const uint32_t *pieces, int count, int64_t mtime)
@@ -191,7 +198,7 @@ static void testOddWrites(void)
 	VolumeEntryRecord entry;
 	int i;
 
-	CHECK_CODE(VOLUME_OK, mountBackend(), "mount");
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
 	for (i = 0; i < (int)(sizeof(files) / sizeof(files[0])); i++) {
 		uint8_t *from = gSource + files[i].offset;		// odd addresses: no alignment to lean on
 
@@ -228,7 +235,15 @@ static void testListing(void)
 	int count = 0, found = 0;
 	static const uint32_t pieces[] = {7};
 
-	CHECK_CODE(VOLUME_OK, mountBackend(), "mount");
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
+	pattern(gSource, 1000, 76);
+	for (count = 0; count < 8; count++) {
+		char path[] = "/file-0.txt";
+
+		path[6] = (char)('0' + count);
+		CHECK_CODE(VOLUME_OK, backendWrite(path, gSource, 100 * (uint32_t)count, pieces, 1, 1600000000), "write a file");
+	}
+	count = 0;
 	CHECK_CODE(VOLUME_OK, gVolume->makeDirectory("/dir", 1600000000), "mkdir");
 	pattern(gSource + 1, 300, 77);
 	CHECK_CODE(VOLUME_OK, backendWrite("/dir/été.txt", gSource + 1, 300, pieces, 1, 1650000000), "write in a folder");
@@ -262,7 +277,7 @@ static void testRenameReplaces(void)
 	VolumeEntryRecord entry;
 	int32_t length;
 
-	CHECK_CODE(VOLUME_OK, mountBackend(), "mount");
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
 	pattern(gSource, 5000, 11);
 	CHECK_CODE(VOLUME_OK, backendWrite("/target.txt", gSource, 5000, pieces, 1, 1600000000), "write the old file");
 	pattern(gSource, 7000, 12);
@@ -281,10 +296,16 @@ static void testRenameReplaces(void)
 
 static void testRemove(void)
 {
+	static const uint32_t pieces[] = {4096};
 	VolumeEntryRecord entry;
 	VolumeInfoRecord before, after;
 
-	CHECK_CODE(VOLUME_OK, mountBackend(), "mount");
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
+	pattern(gSource, 70000, 8);
+	CHECK_CODE(VOLUME_OK, backendWrite("/odd-7.bin", gSource, 70000, pieces, 1, 1600000000), "write a 70000-byte file");
+	CHECK_CODE(VOLUME_OK, backendWrite("/odd-6.bin", gSource, 9999, pieces, 1, 1600000000), "write another");
+	CHECK_CODE(VOLUME_OK, gVolume->makeDirectory("/dir", 1600000000), "mkdir");
+	CHECK_CODE(VOLUME_OK, backendWrite("/dir/été.txt", gSource, 300, pieces, 1, 1600000000), "write in the folder");
 	CHECK_CODE(VOLUME_OK, gVolume->info(&before), "info");
 	CHECK_CODE(VOLUME_OK, gVolume->removeFile("/odd-7.bin"), "remove a 70000-byte file");
 	CHECK_CODE(VOLUME_ENOENT, gVolume->stat("/odd-7.bin", &entry), "stat after remove");
@@ -311,7 +332,9 @@ static void testFull(void)
 	VolumeFile file;
 	int32_t length;
 
-	CHECK_CODE(VOLUME_OK, mountBackend(), "mount");
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
+	pattern(gSource, 7000, 12);
+	CHECK_CODE(VOLUME_OK, backendWrite("/target.txt", gSource, 7000, pieces, 1, 1600000000), "write a file to keep");
 	pattern(gSource, 1000, 99);
 	file = gVolume->openFile("/huge.bin", kVolumeModeWrite | kVolumeModeCreate | kVolumeModeTruncate, &error);
 	CHECK(file, "open");
@@ -347,7 +370,7 @@ static void testPowerCut(void)
 	int32_t length, result;
 	int cut;
 
-	CHECK_CODE(VOLUME_OK, mountBackend(), "mount");
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
 	pattern(gSource, 9000, 21);
 	CHECK_CODE(VOLUME_OK, backendWrite("/keep.bin", gSource, 9000, pieces, 1, 1600000000), "write the file");
 	unmountBackend();
@@ -383,7 +406,8 @@ static void testCApiAndTimes(void)
 	int32_t result;
 	uint32_t i;
 
-	xs_volume_mountPartition(NULL);		// touches the machine only to throw, which fails the run
+	emuFlashFill(0xFF);
+	xs_volume_mountPartition(NULL);		// formats; touches the machine only to throw, which fails the run
 	file = volumeOpenWrite("/clock.txt", 0, 0, &error);
 	CHECK(file, "volumeOpenWrite");
 	CHECK_CODE(5, volumeWrite(file, "early", 5), "volumeWrite");
@@ -443,6 +467,38 @@ static void testCApiAndTimes(void)
 	unmountBackend();
 }
 
+static uint64_t doubleBits(double value)
+{
+	union {double value; uint64_t bits;} u;
+
+	u.value = value;
+	return u.bits;
+}
+
+// tests/emu/rom.c stands in for the ESP8266 ROM's arithmetic, which everything above leans on:
+// known results, with operands the compiler cannot fold.
+static void testRom(void)
+{
+	volatile uint32_t a = 1000000007, b = 97;
+	volatile int32_t c = -7, d = 2;
+	volatile uint64_t e = 1000000000000000000ULL, f = 7, g = 0x100000001ULL, h = 0xFFFFFFFFFFFFFFFFULL;
+	volatile double x = 0.1, y = 0.2, z = 3, big = 1e308, half = 0.5;
+	volatile uint32_t u = 4294967295U;
+	volatile double fraction = 3.99, negative = -3.99, block = 4096;
+
+	CHECK((10309278 == (a / b)) && (41 == (a % b)), "32-bit unsigned division");
+	CHECK((-3 == (c / d)) && (-1 == (c % d)), "32-bit signed division");
+	CHECK((142857142857142857ULL == (e / f)) && (1 == (e % f)), "64-bit division");
+	CHECK((0x200000001ULL == (g * g)) && (1 == (h * h)), "64-bit multiplication");
+	CHECK(0x3FD3333333333334ULL == doubleBits(x * z), "0.1 × 3 rounds to 0.30000000000000004");
+	CHECK(0x3FD3333333333334ULL == doubleBits(x + y), "0.1 + 0.2 rounds to 0.30000000000000004");
+	CHECK(0x7FF0000000000000ULL == doubleBits(big * (x * 100)), "overflow to infinity");
+	CHECK(0 == doubleBits(half - half), "x - x is +0");
+	CHECK((4294967295.0 == (double)u) && (-7.0 == (double)c), "integers to doubles");
+	CHECK((3 == (uint32_t)fraction) && (-3 == (int32_t)negative), "doubles to integers truncate");
+	CHECK((262144.0 == (block * 64)) && (2.25 == ((half * 3) * (half * 3))), "products");
+}
+
 static void testFlashRules(void)
 {
 	const EmuFlashStatsRecord *stats = emuFlashStats();
@@ -459,6 +515,7 @@ int main(void)
 {
 	emuPrint("# the volume on the ESP8266's CPU (lx106): LittleFS on the storage partition, a simulated NOR flash\n");
 	emuFlashInit();
+	run("the ROM's arithmetic the firmware calls (tests/emu/rom.c): division, 64-bit products, doubles", testRom);
 	run("format: a blank region is formatted on mount, 64 blocks of 4 KiB", testFormat);
 	run("files of 0 to 70000 bytes written from odd addresses in odd pieces, read back after a remount", testOddWrites);
 	run("folders and listings: names, sizes, times", testListing);
