@@ -121,7 +121,12 @@ function deviceCommand(words, source, object, extra = []) {
 		...args, ...extra, source, "-o", object];
 }
 
+// FTPD_EMU_VERBOSE=1 prints every compile command.
+const verbose = process.env.FTPD_EMU_VERBOSE === "1";
+
 function compile(args, label) {
+	if (verbose)
+		console.log(`# ${cc} ${args.join(" ")}`);
 	const result = run(cc, args);
 	if (!result.ok)
 		fatal(`${label} does not compile:\n${result.output}`);
@@ -252,7 +257,7 @@ function buildLwip(lines) {
 	const source = words[words.indexOf("-o") - 1];
 	const codegen = words.filter((word, i) => !/^-[IM]/.test(word) && (word !== "-o") && (words[i - 1] !== "-o") && (word !== "-c") && (word !== "-mforce-l32") && !word.endsWith(".c"));
 	const backend = join(dir, "ftpsock_lwip.o");
-	compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", source, "-o", backend], "ftpsock_lwip.c (ESP8266 flags, NO_SYS lwIP 2.1.3)");
+	compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", source, "-o", backend], "ftpsock_lwip.c (ESP8266 flags, NO_SYS lwIP 2.1.3)");
 	objects.push(backend);
 	// The fake machine's clock is POSIX's clock_gettime, which the board's runtime provides and
 	// picolibc declares only where the platform announces it.
