@@ -182,6 +182,8 @@ static const char *causeName(uint32_t cause)
 		case 3: return "LoadStoreError";
 		case 6: return "IntegerDivideByZero";
 		case 9: return "LoadStoreAlignment (unaligned load or store)";
+		case 14: return "InstrPIFAddrError (no code at that address: a null function pointer?)";
+		case 15: return "LoadStorePIFAddrError (no memory at that address)";
 		case 28: return "LoadProhibited";
 		case 29: return "StoreProhibited";
 		default: return "exception";

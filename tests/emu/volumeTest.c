@@ -9,6 +9,8 @@
  * volume.h's C API (as ftpsock uses it) on the volume xs_volume_mountPartition mounts, whose
  * closes stamp the time of the SDK's clock. Output is TAP-like, then "N passed, N failed".
  */
+// LittleFS first: its lfs.h includes xsPlatform.h, whose macros xs.h then leaves as they are
+#include "volumeDevice.h"
 #include "xsmc.h"
 #include "xsHost.h"
 
@@ -396,6 +398,49 @@ static void testPowerCut(void)
 	CHECK(cut > 3, "no cut came before the commit: the test tested nothing");
 }
 
+static int noLock(const struct lfs_config *config)
+{
+	(void)config;
+	return LFS_ERR_OK;
+}
+
+// The stored format, read by LittleFS itself on its own mount of the partition: the time is the
+// custom attribute 0x74, 8 bytes, little endian (what the Linux host's images hold too). Returns
+// "" and the time, or what failed.
+static const char *readTimeAttribute(const char *path, int32_t *seconds)
+{
+	static uint32_t lookahead[8];
+	static uint8_t readBuffer[256], progBuffer[256];
+	struct lfs_config config;
+	lfs_t lfs;
+	uint8_t bytes[9];
+	lfs_ssize_t size;
+
+	c_memset(&config, 0, sizeof(config));
+	if (volumePartitionOpen(&config))
+		return "volumePartitionOpen";
+	config.read_size = 16;
+	config.prog_size = 16;
+	config.cache_size = sizeof(readBuffer);
+	config.lookahead_size = sizeof(lookahead);
+	config.block_cycles = 500;
+	config.read_buffer = readBuffer;
+	config.prog_buffer = progBuffer;
+	config.lookahead_buffer = lookahead;
+	config.lock = noLock;		// the SDK's lfs.h defines LFS_THREADSAFE
+	config.unlock = noLock;
+	if (lfs_mount(&lfs, &config))
+		return "lfs_mount";
+	size = lfs_getattr(&lfs, path, 0x74, bytes, sizeof(bytes));
+	lfs_unmount(&lfs);
+	if (8 != size)
+		return "lfs_getattr: not 8 bytes";
+	*seconds = (int32_t)(bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | ((uint32_t)bytes[3] << 24));
+	if (bytes[4] | bytes[5] | bytes[6] | bytes[7])
+		return "the high bytes of a 2000 time are not 0";
+	return "";
+}
+
 // volume.h's C API (ftpsock's) on the volume the JS face mounts, with the SDK's clock.
 static void testCApiAndTimes(void)
 {
@@ -465,6 +510,7 @@ static void testCApiAndTimes(void)
 	CHECK_CODE(VOLUME_OK, gVolume->stat("/clock.txt", &entry), "stat");
 	CHECK(946684800 == entry.mtime, "the time set survives a remount");
 	unmountBackend();
+	CHECK(!c_strcmp(readTimeAttribute("/clock.txt", &result), "") && (946684800 == result), "on flash: attribute 0x74, 8 bytes, little endian");
 }
 
 static uint64_t doubleBits(double value)
