@@ -16,6 +16,7 @@ import {spawnSync} from "node:child_process";
 import {existsSync, mkdirSync, readdirSync, rmSync} from "node:fs";
 import {basename, join, resolve} from "node:path";
 import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
+import {compileCommands} from "./firmware-commands.js";
 
 const out = join(projectRoot, "build", "emu");
 const emu = join(projectRoot, "tests", "emu");
@@ -66,30 +67,25 @@ function requireTools() {
 	The ESP8266 firmware's compile lines
 */
 
-// mcconfig writes the ESP8266 makefile (and mc.defines.h); `make -n` prints each object's
-// compile command with the sysroot standing in for the vendor trees (its README's mapping).
+// mcconfig writes the ESP8266 makefile (and mc.defines.h); `make -n` gives each object's
+// compile command with the sysroot standing in for the vendor trees (check:firmware's reading of
+// it, scripts/firmware-commands.js). Returns source and arguments by object name.
 function firmwareCompileLines(objects) {
 	const sdk = requireSDK();
 	const build = join(out, "firmware");
-	const tools = join(build, "tools");		// make.esp.mk wants the toolchain folder to exist; Debian's compiler replaces it
-	mkdirSync(join(tools, "xtensa-lx106-elf", "bin"), {recursive: true});
+	mkdirSync(build, {recursive: true});
 	const env = {...sdkEnv(sdk), ESP_BASE: join(sysroot, "esp")};
 	const config = run(join(sdk, "build", "bin", "lin", "release", "mcconfig"), ["-p", "esp", "-o", build, join(projectRoot, "manifest.json"), "ssid=emu", "password=emu"], {cwd: projectRoot, env});
 	if (!config.ok)
 		fatal(`mcconfig -p esp failed:\n${config.output}`);
-	const tmp = join(build, "tmp", "esp", "release", "ftpd");
-	const targets = objects.map(name => join(tmp, `${name}.c.o`));
-	const make = run("make", ["-n", "-f", "makefile", `ESP_BASE=${join(sysroot, "esp")}`, `ARDUINO_ROOT=${join(sysroot, "esp", "esp8266-2.3.0")}`, `TOOLS_ROOT=${tools}`, ...targets], {cwd: tmp, env});
-	if (!make.ok)
-		fatal(`make -n of the ESP8266 makefile failed:\n${make.output}`);
-	const lines = new Map();
-	for (const line of make.output.split("\n")) {
-		const words = line.trim().split(/\s+/);
-		if (!/xtensa-lx106-elf-gcc$/.test(words[0] ?? "") || !words.includes("-c"))
-			continue;
-		const source = words[words.indexOf("-o") - 1];
-		lines.set(basename(source, ".c"), words.slice(1));
+	let commands;
+	try {
+		commands = compileCommands("esp", sysroot, join(build, "scratch"), join(build, "tmp", "esp", "release", "ftpd"));
 	}
+	catch (error) {
+		fatal(`the ESP8266 makefile's compile commands: ${error.message}`);
+	}
+	const lines = new Map(commands.map(command => [basename(command.source, ".c"), command]));
 	for (const name of objects) {
 		if (!lines.has(name))
 			fatal(`the ESP8266 makefile has no compile line for ${name}.c`);
@@ -101,21 +97,10 @@ const gccInclude = () => run(cc, ["-print-file-name=include"]).output.trim();
 const gccIncludeFixed = () => run(cc, ["-print-file-name=include-fixed"]).output.trim();
 
 // A makefile line made to run here: Debian's compiler with the vendor toolchain's C library
-// headers in place of its own (the sysroot's mapping), and the object written to `object`.
-function deviceCommand(words, source, object, extra = []) {
-	const args = [];
-	for (let i = 0; i < words.length; i++) {
-		const word = words[i];
-		if (word === "-o") {
-			i++;
-			continue;
-		}
-		// -mforce-l32 is an option of Moddable's patched toolchain (32-bit loads for bytes in
-		// flash), which Debian's GCC does not have; -MMD writes dependency files nobody reads
-		if ((word === "-mforce-l32") || (word === "-MMD") || word.endsWith(".c"))
-			continue;
-		args.push(word);
-	}
+// headers in place of its own (the sysroot's mapping), compiling `source` (the line's own, or a
+// test's) to `object`. -MMD's dependency files would have no reader.
+function deviceCommand(command, source, object, extra = []) {
+	const args = command.args.filter(word => (word !== "-MMD") && (word !== command.source));
 	return ["-nostdinc", "-isystem", gccInclude(), "-isystem", gccIncludeFixed(),
 		"-isystem", join(sysroot, "esp", "ESP8266_RTOS_SDK", "components", "newlib", "newlib", "include"),
 		...args, ...extra, source, "-o", object];
@@ -203,18 +188,15 @@ function freshDir(name) {
 function buildVolume(lines) {
 	step("build the volume suite: the ESP8266 firmware's objects, the SDK's flash access, a simulated NOR flash");
 	const dir = freshDir("volume");
-	const sdk = requireSDK();
 	const firmware = volumeObjects;
 	// The C API is all the suite calls: the JS face's xsID_ values come from a stand-in for
-	// xsl's mc.xs.h. The instrumentation folder, which the device manifests have to provide,
-	// comes last so a manifest that provides it wins (check:firmware is what reports it missing).
-	const extra = ["-idirafter", join(emu, "include"), "-idirafter", join(sdk, "modules", "base", "instrumentation")];
+	// xsl's mc.xs.h (building the XS image for them would take the firmware's whole JS compile).
+	const extra = ["-idirafter", join(emu, "include")];
 	const objects = [];
 	for (const name of firmware) {
-		const words = lines.get(name);
-		const source = words[words.indexOf("-o") - 1];
+		const command = lines.get(name);
 		const object = join(dir, `${name}.o`);
-		compile(deviceCommand(words, source, object, extra), `${name}.c (ESP8266 compile line)`);
+		compile(deviceCommand(command, command.source, object, extra), `${name}.c (ESP8266 compile line)`);
 		objects.push(object);
 	}
 	// The board's side of the vendor SDK (flash, RTC) and the test, on the same line as volume.c,
@@ -253,11 +235,10 @@ function buildLwip(lines) {
 	}
 	// The backend: the firmware's defines and code generation flags (its makefile line without
 	// the vendor include folders), with check:lwip's fake XS headers and NO_SYS lwIP 2.1.3.
-	const words = lines.get("ftpsock_lwip");
-	const source = words[words.indexOf("-o") - 1];
-	const codegen = words.filter((word, i) => !/^-[IM]/.test(word) && (word !== "-o") && (words[i - 1] !== "-o") && (word !== "-c") && (word !== "-mforce-l32") && !word.endsWith(".c"));
+	const command = lines.get("ftpsock_lwip");
+	const codegen = command.args.filter(word => !/^-[IM]/.test(word) && (word !== "-c") && (word !== command.source));
 	const backend = join(dir, "ftpsock_lwip.o");
-	compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", source, "-o", backend], "ftpsock_lwip.c (ESP8266 flags, NO_SYS lwIP 2.1.3)");
+	compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", command.source, "-o", backend], "ftpsock_lwip.c (ESP8266 flags, NO_SYS lwIP 2.1.3)");
 	objects.push(backend);
 	// The fake machine's clock is POSIX's clock_gettime, which the board's runtime provides and
 	// picolibc declares only where the platform announces it.
