@@ -152,7 +152,7 @@ SpiFlashOpResult spi_flash_write(uint32 des_addr, uint32 *src_addr, uint32 size)
 SpiFlashOpResult spi_flash_erase_sector(uint16 sec)
 {
 	uint32_t address = (uint32_t)sec * kSectorSize, i;
-	int32_t at = locate("spi_flash_erase_sector", address, (void *)4, kSectorSize);
+	int32_t at = locate("spi_flash_erase_sector", address, NULL, kSectorSize);
 
 	if (at < 0)
 		return SPI_FLASH_RESULT_ERR;
