@@ -88,11 +88,11 @@ function pythonOnPath(scratch) {
  * Every C object of the target's firmware and its compile command, from `make -n`.
  * The ESP8266 Arduino core's C++ and assembly objects are left out (Debian's lx106 compiler has
  * no C++ library headers), as are mc.resources.c and buildinfo.c (written at link time).
+ * `dir`: the makefile's folder, when it is not the one check:devices wrote (test:emu has its own).
  * @returns {{source: string, object: string, args: string[]}[]} args: the compiler's arguments
  *   without the compiler and without `-o`
  */
-export function compileCommands(target, sysroot, scratch) {
-	const dir = makefileDir(target);
+export function compileCommands(target, sysroot, scratch, dir = makefileDir(target)) {
 	if (!existsSync(join(dir, "makefile")))
 		throw new Error(`no makefile in ${dir}: npm run check:devices writes it`);
 	mkdirSync(scratch, {recursive: true});

@@ -1,5 +1,7 @@
 // npm test: the Node tier (pure modules), then the XS tier (the real XS host driven by real
-// clients). Without the SDK the XS tier cannot run, and the run fails, unless FTPD_SKIP_XS=1.
+// clients), then the emulated ESP8266 CPU (scripts/test-emu.js: the device storage and data
+// paths on qemu's lx106). Without the SDK the XS tier and the emulated suites cannot run, and
+// the run fails, unless FTPD_SKIP_XS=1.
 import {spawnSync} from "node:child_process";
 import {join} from "node:path";
 import {readdirSync, writeFileSync} from "node:fs";
@@ -45,12 +47,25 @@ writeFileSync(join(projectRoot, "build", "unit", "package.json"), '{"type": "com
 step("Node tier: unit tests");
 const unit = await runMocha(testFiles("tests/unit", true), 10000);
 
+// scripts/test-emu.js in a process of its own; its counts from its last line.
+function runEmu() {
+	const result = spawnSync(process.execPath, [join(projectRoot, "scripts", "test-emu.js")], {encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "inherit"]});
+	process.stdout.write(result.stdout ?? "");
+	const summary = /^(\d+) passed, (\d+) failed\s*$/m.exec((result.stdout ?? "").split("\n").filter(Boolean).pop() ?? "");
+	const counts = {passed: summary ? Number(summary[1]) : 0, failed: summary ? Number(summary[2]) : 0};
+	if ((result.status !== 0) && !counts.failed)
+		counts.failed = 1;		// ended without its summary
+	return counts;
+}
+
 let xs = {passed: 0, failed: 0, pending: 0};
+let emu = {passed: 0, failed: 0};
 const sdk = findSDK();
 if (!sdk) {
 	if (process.env.FTPD_SKIP_XS === "1") {
 		console.log("\n" + "!".repeat(72));
 		console.log("!!! FTPD_SKIP_XS=1: the XS tier was NOT run. Only the Node tier was tested.");
+		console.log("!!! The emulated ESP8266 suites (they build from the SDK) were NOT run either.");
 		console.log("!!! Nothing here shows that the server works on the XS engine.");
 		console.log("!".repeat(72));
 	}
@@ -68,10 +83,13 @@ else {
 	// last: the ESP8266-budget host is a build of its own (hosts/lin/budget)
 	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true), ...testFiles("tests/clients", true), ...testFiles("tests/budget", true)];
 	xs = await runMocha(files, 120000);
+	step("Emulated ESP8266 CPU: the volume and ftpsock's lwIP backend on qemu's lx106");
+	emu = runEmu();
 }
 
-const passed = unit.passed + xs.passed, failed = unit.failed + xs.failed;
+const passed = unit.passed + xs.passed + emu.passed, failed = unit.failed + xs.failed + emu.failed;
 console.log(`\nNode tier: ${unit.passed} passed, ${unit.failed} failed`);
 console.log(sdk ? `XS tier: ${xs.passed + xs.failed} tests ran on the XS host (${xs.passed} passed, ${xs.failed} failed)` : "XS tier: not run");
+console.log(sdk ? `Emulated ESP8266 CPU: ${emu.passed} passed, ${emu.failed} failed` : "Emulated ESP8266 CPU: not run");
 console.log(`${passed} passed, ${failed} failed`);
 process.exit((failed || (!sdk && process.env.FTPD_SKIP_XS !== "1")) ? 1 : 0);

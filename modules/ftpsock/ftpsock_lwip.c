@@ -319,6 +319,17 @@ static void connectionDiscardReceived(xsFtpSockConnection connection)
 	connection->received = NULL;
 }
 
+// Resets a detached pcb. A zero-window probe leaves snd_nxt one byte past what the peer took,
+// and the reset carries snd_nxt: a peer whose window is closed drops a reset that is not at
+// its next expected byte (RFC 5961 3.2; lwIP 2.1 and Linux alike) and waits on. With the window
+// closed nothing is in flight past the last acknowledged byte, so the reset goes there.
+static void connectionResetPcb(struct tcp_pcb *pcb)
+{
+	if (0 == pcb->snd_wnd)
+		pcb->snd_nxt = pcb->lastack;
+	tcp_abort(pcb);
+}
+
 // Closes once every queued byte is acknowledged (and no refused data waits, which would turn
 // tcp_close() into a reset). Returns ERR_ABRT when it reset the pcb, for callbacks to return.
 // May free the record.
@@ -330,7 +341,7 @@ static err_t connectionCloseTry(xsFtpSockConnection connection)
 	if (tcp_sndqueuelen(pcb) || pcb->refused_data) {
 		if (connection->polls < kDrainPolls)
 			return ERR_OK;
-		tcp_abort(connectionDetach(connection));
+		connectionResetPcb(connectionDetach(connection));
 		connection->closing = 0;
 		connectionRelease(connection);
 		return ERR_ABRT;
@@ -472,7 +483,7 @@ static void connectionAbortInLwip(void *context)
 	xsFtpSockConnection connection = context;
 
 	if (connection->pcb)
-		tcp_abort(connectionDetach(connection));
+		connectionResetPcb(connectionDetach(connection));
 	if (connection->received) {
 		pbuf_free(connection->received);
 		connection->received = NULL;

@@ -33,6 +33,9 @@ int fakeCollect(xsSlot *object);
 
 // Delivers messages and fires timers for `milliseconds`.
 void fakeService(int milliseconds);
+// Under NO_SYS: what fakeService calls, in lwIP context, to let lwIP move packets and run its
+// timers (there is no tcpip thread to do it).
+void fakeSetNetworkPoll(void (*poll)(void));
 typedef int (*FakePredicate)(void *context);
 // Services until `predicate` holds; 0 after `milliseconds` without.
 int fakeServiceUntil(FakePredicate predicate, void *context, int milliseconds);

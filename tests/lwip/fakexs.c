@@ -2,23 +2,45 @@
  * The fake XS machine behind shim/xsmc.h, shim/xsHost.h, shim/modTimer.h and
  * shim/modInstrumentation.h: just enough of XS for ftpsock_lwip.c, with checks that XS, timers
  * and instrumentation are used on the XS thread only and never from inside lwIP's core.
+ *
+ * With lwIP's tcpip thread (Debian's liblwip), messages are posted from that thread and the
+ * loop waits for them on a condition. Under NO_SYS (the emulated ESP8266, tests/emu) there is
+ * one thread, as on the chip: the loop runs lwIP itself while it waits (fakeSetNetworkPoll),
+ * inside lwIP context, so XS used from an lwIP callback still fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lwip/opt.h"
+
 #include "fake.h"
 #include "shim/xsHost.h"
 #include "shim/modTimer.h"
 #include "shim/modInstrumentation.h"
 
-static pthread_t gThread;
+#if NO_SYS
+	#define onXSThread() (1)
+	#define queueLock()
+	#define queueUnlock()
+	#define countBlocks(delta) (gLiveBlocks += (delta))
+	#define readBlocks() (gLiveBlocks)
+#else
+	#include <pthread.h>
+
+	static pthread_t gThread;
+	#define onXSThread() pthread_equal(pthread_self(), gThread)
+	#define queueLock() pthread_mutex_lock(&gQueueMutex)
+	#define queueUnlock() pthread_mutex_unlock(&gQueueMutex)
+	#define countBlocks(delta) __atomic_add_fetch(&gLiveBlocks, (delta), __ATOMIC_SEQ_CST)
+	#define readBlocks() __atomic_load_n(&gLiveBlocks, __ATOMIC_SEQ_CST)
+#endif
+
 static int gInLwip = 0;
 static xsMachine gMachine;
 static long gLiveBlocks = 0;
@@ -27,7 +49,9 @@ static int32_t gInstrumentation[kModInstrumentationCount];
 
 void fakeInit(void)
 {
+#if !NO_SYS
 	gThread = pthread_self();
+#endif
 }
 
 xsMachine *fakeMachine(void)
@@ -37,19 +61,19 @@ xsMachine *fakeMachine(void)
 
 void fakeEnterLwip(void)
 {
-	if (pthread_equal(pthread_self(), gThread))
+	if (onXSThread())
 		gInLwip++;
 }
 
 void fakeLeaveLwip(void)
 {
-	if (pthread_equal(pthread_self(), gThread))
+	if (onXSThread())
 		gInLwip--;
 }
 
 void fakeCheckThread(const char *what)
 {
-	if (!pthread_equal(pthread_self(), gThread)) {
+	if (!onXSThread()) {
 		fprintf(stderr, "FAIL %s called off the XS thread\n", what);
 		abort();
 	}
@@ -85,7 +109,7 @@ void *fakeMalloc(size_t size)
 		return NULL;
 	header->size = size;
 	header->magic = kBlockMagic;
-	__atomic_add_fetch(&gLiveBlocks, 1, __ATOMIC_SEQ_CST);
+	countBlocks(1);
 	return header + 1;
 }
 
@@ -113,13 +137,13 @@ void fakeFree(void *block)
 	}
 	header->magic = 0;
 	memset(block, 0xA5, header->size);
-	__atomic_sub_fetch(&gLiveBlocks, 1, __ATOMIC_SEQ_CST);
+	countBlocks(-1);
 	free(header);
 }
 
 long fakeLiveBlocks(void)
 {
-	return __atomic_load_n(&gLiveBlocks, __ATOMIC_SEQ_CST);
+	return readBlocks();
 }
 
 /*
@@ -448,8 +472,10 @@ typedef struct FakeMessageRecord {
 	void *refcon;
 } FakeMessageRecord;
 
+#if !NO_SYS
 static pthread_mutex_t gQueueMutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gQueueCondition = PTHREAD_COND_INITIALIZER;
+#endif
 static FakeMessageRecord *gQueue = NULL;
 static int gQueued = 0;
 static int gFailPosts = 0;
@@ -463,11 +489,11 @@ int modMessagePostToMachine(xsMachine *the, uint8_t *message, uint16_t messageLe
 		fprintf(stderr, "FAIL the fake queue carries no message bytes\n");
 		abort();
 	}
-	pthread_mutex_lock(&gQueueMutex);
+	queueLock();
 	if (gFailPosts > 0) {
 		gFailPosts--;
 		gFailedPosts++;
-		pthread_mutex_unlock(&gQueueMutex);
+		queueUnlock();
 		return -1;
 	}
 	record = calloc(1, sizeof(FakeMessageRecord));
@@ -480,8 +506,10 @@ int modMessagePostToMachine(xsMachine *the, uint8_t *message, uint16_t messageLe
 		;
 	*walker = record;
 	gQueued++;
+#if !NO_SYS
 	pthread_cond_signal(&gQueueCondition);
-	pthread_mutex_unlock(&gQueueMutex);
+#endif
+	queueUnlock();
 	return 0;
 }
 
@@ -489,11 +517,11 @@ int fakeFailPosts(int count)
 {
 	int failed;
 
-	pthread_mutex_lock(&gQueueMutex);
+	queueLock();
 	gFailPosts = count;
 	failed = gFailedPosts;
 	gFailedPosts = 0;
-	pthread_mutex_unlock(&gQueueMutex);
+	queueUnlock();
 	return failed;
 }
 
@@ -501,9 +529,9 @@ int fakeQueuedMessages(void)
 {
 	int queued;
 
-	pthread_mutex_lock(&gQueueMutex);
+	queueLock();
 	queued = gQueued;
-	pthread_mutex_unlock(&gQueueMutex);
+	queueUnlock();
 	return queued;
 }
 
@@ -617,6 +645,7 @@ static void timersFire(void)
 	}
 }
 
+#if !NO_SYS
 static int timersNext(void)
 {
 	modTimer timer;
@@ -631,10 +660,18 @@ static int timersNext(void)
 	}
 	return next;
 }
+#endif
 
 /*
 	The loop
 */
+
+static void (*gNetworkPoll)(void) = NULL;
+
+void fakeSetNetworkPoll(void (*poll)(void))
+{
+	gNetworkPoll = poll;
+}
 
 void fakeService(int milliseconds)
 {
@@ -643,13 +680,21 @@ void fakeService(int milliseconds)
 
 	fakeCheckThread("service");
 	for (;;) {
-		pthread_mutex_lock(&gQueueMutex);
+#if NO_SYS
+		// lwIP's turn, as the ESP8266's main loop gives it: callbacks post messages
+		if (gNetworkPoll) {
+			fakeEnterLwip();
+			(*gNetworkPoll)();
+			fakeLeaveLwip();
+		}
+#endif
+		queueLock();
 		record = gQueue;
 		if (record) {
 			gQueue = record->next;
 			gQueued--;
 		}
-		pthread_mutex_unlock(&gQueueMutex);
+		queueUnlock();
 		if (record) {
 			(*record->callback)(record->the, record->refcon, NULL, 0);
 			free(record);
@@ -659,6 +704,7 @@ void fakeService(int milliseconds)
 		int32_t left = (int32_t)(deadline - modMilliseconds());
 		if (left <= 0)
 			return;
+#if !NO_SYS
 		int wait = timersNext();
 		if (wait > left)
 			wait = left;
@@ -667,10 +713,11 @@ void fakeService(int milliseconds)
 		until.tv_nsec += (long)wait * 1000000L;
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
-		pthread_mutex_lock(&gQueueMutex);
+		queueLock();
 		if (!gQueue)
 			pthread_cond_timedwait(&gQueueCondition, &gQueueMutex, &until);
-		pthread_mutex_unlock(&gQueueMutex);
+		queueUnlock();
+#endif
 	}
 }
 

@@ -1,6 +1,8 @@
 /*
  * ftpsock_lwip.c on a real lwIP stack: Debian's liblwip, which runs lwIP in its own tcpip thread
- * as ESP-IDF does on ESP32, while this program's main thread plays the XS machine (fakexs.c).
+ * as ESP-IDF does on ESP32, while this program's main thread plays the XS machine (fakexs.c);
+ * or lwIP built NO_SYS, as on the ESP8266, where lwIP and the XS machine take turns on one
+ * thread (tests/emu runs it so on an emulated lx106).
  * Three netifs loop packets back: the server (10.0.0.1/24, default route), the FTP client
  * (10.0.0.2/32) and another host (10.0.0.3/32). The client side is raw-API pcbs on the same stack.
  *
@@ -14,8 +16,6 @@
  * failure. A hang fails by SIGALRM.
  */
 #define _GNU_SOURCE
-#include <semaphore.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +28,29 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
-#include "lwip/tcpip.h"
-#include "lwip/priv/tcpip_priv.h"
+#include "lwip/priv/tcp_priv.h"
+#if NO_SYS
+	#include "lwip/timeouts.h"
+#else
+	#include <semaphore.h>
+	#include <signal.h>
+	#include "lwip/tcpip.h"
+	#include "lwip/priv/tcpip_priv.h"
+#endif
 
 #include "fake.h"
 #include "shim/xsHost.h"
 #include "shim/mc.defines.h"
 #include "shim/modInstrumentation.h"
 
-#if NO_SYS || !LWIP_TCPIP_CORE_LOCKING || !LWIP_NETIF_LOOPBACK
-	#error "the loopback test needs lwIP with a tcpip thread, core locking and netif loopback (Debian's liblwip has them)"
+#if !LWIP_NETIF_LOOPBACK || !(NO_SYS || LWIP_TCPIP_CORE_LOCKING)
+	#error "the loopback test needs lwIP with netif loopback, and NO_SYS or a tcpip thread with core locking (Debian's liblwip has them)"
+#endif
+
+#if NO_SYS
+	// One thread: the test's own lwIP calls need no lock.
+	#define LOCK_TCPIP_CORE()
+	#define UNLOCK_TCPIP_CORE()
 #endif
 
 // The native functions ftpsock.js binds with @.
@@ -57,6 +70,7 @@ void xs_ftpsock_connection_get_remotePort(xsMachine *the);
 void xs_ftpsock_connection_get_bytes(xsMachine *the);
 void xs_ftpsock_local_address_for(xsMachine *the);
 
+#if !NO_SYS
 // Linked with --wrap=tcpip_api_call: while the XS thread is inside, it holds lwIP's core.
 err_t __real_tcpip_api_call(tcpip_api_call_fn fn, struct tcpip_api_call_data *call);
 err_t __wrap_tcpip_api_call(tcpip_api_call_fn fn, struct tcpip_api_call_data *call)
@@ -68,6 +82,7 @@ err_t __wrap_tcpip_api_call(tcpip_api_call_fn fn, struct tcpip_api_call_data *ca
 	fakeLeaveLwip();
 	return err;
 }
+#endif
 
 #define kWindow (TCP_WND)
 #define kReadAhead (TCP_SND_BUF + MODDEF_FTPSOCK_BUFFER)
@@ -156,11 +171,46 @@ static void netifStart(struct netif *netif, ip_addr_t *address, const char *text
 	ip4addr_aton(mask, &netmask);
 	ip4_addr_set_zero(&gateway);
 	ip_addr_copy_from_ip4(*address, ip);
+#if NO_SYS
+	netif_add(netif, &ip, &netmask, &gateway, NULL, netifInit, netif_input);
+#else
 	netif_add(netif, &ip, &netmask, &gateway, NULL, netifInit, tcpip_input);
+#endif
 	netif_set_up(netif);
 	netif_set_link_up(netif);
 }
 
+#if NO_SYS
+// What the ESP8266's main loop does between its tasks: packets in, lwIP's timers. Until no
+// packet is left in flight: a packet looped back on one netif answers one queued on another (a
+// segment, then its ACK), and a network delivers both before the XS machine's next turn.
+static void networkPoll(void)
+{
+	struct netif *netif;
+	int moved;
+
+	do {
+		moved = 0;
+		NETIF_FOREACH(netif) {
+			if (netif->loop_first) {
+				netif_poll(netif);
+				moved = 1;
+			}
+		}
+	} while (moved);
+	sys_check_timeouts();
+}
+
+u32_t sys_now(void)
+{
+	return modMilliseconds();
+}
+
+static void networkStart(void)
+{
+	lwip_init();
+	fakeSetNetworkPoll(networkPoll);
+#else
 static void tcpipStarted(void *context)
 {
 	sem_post(context);
@@ -173,6 +223,7 @@ static void networkStart(void)
 	sem_init(&started, 0, 0);
 	tcpip_init(tcpipStarted, &started);
 	sem_wait(&started);
+#endif
 	LOCK_TCPIP_CORE();
 	// The /24 first: lwIP's route lookup walks the newest netif first, so the /32s win for theirs.
 	netifStart(&gServerNetif, &gServerAddress, "10.0.0.1", "255.255.255.0");
@@ -1096,6 +1147,55 @@ static void testAbortSend(void)
 	free(bytes);
 }
 
+// The server's pcb of the client's connection (lwIP's active list), or NULL.
+static struct tcp_pcb *serverPcbOf(Peer *peer)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		if (peer->pcb && (pcb != peer->pcb) && (pcb->remote_port == peer->pcb->local_port) && (pcb->local_port == peer->pcb->remote_port))
+			return pcb;
+	}
+	return NULL;
+}
+
+// A client whose window stayed closed has had zero-window probes, each a byte the client did
+// not take: the reset must still be one it accepts.
+static void testAbortAfterProbes(void)
+{
+	Listener listener;
+	Peer *peer = peerNew();
+	Outcome outcome;
+	uint8_t *bytes = pattern(200000, 37);
+	xsSlot *connection;
+	struct tcp_pcb *pcb;
+	int probed = 0;
+
+	fakeVolumePut("/probed.bin", bytes, 200000);
+	connection = passive(&listener, peer, &gClientAddress);
+	if (!connection)
+		return;
+	peerHold(peer, 1);
+	CHECK(!sendFile(connection, "/probed.bin", 0, 0, &outcome), "sendFile");
+	for (int i = 0; (i < 100) && !probed; i++) {
+		fakeService(100);
+		LOCK_TCPIP_CORE();
+		pcb = serverPcbOf(peer);
+		probed = pcb && !pcb->snd_wnd && (pcb->snd_nxt != pcb->lastack);
+		UNLOCK_TCPIP_CORE();
+	}
+	CHECK(probed, "no zero-window probe in 10 s: the test tested nothing");
+	CHECK(!outcome.done, "settled while the client does not read");
+	connectionCall(xs_ftpsock_connection_abort, connection);
+	CHECK(outcome.done && !strcmp(outcome.code, "EABORTED"), "abort: %s", outcome.done ? outcome.code : "pending");
+	CHECK(fakeServiceUntil(peerEnded, peer, kTimeout), "the client never saw the reset");
+	CHECK(peerRead(peer).reset, "the client saw FIN, not a reset");
+	CHECK(closedCleanly(connection), "not collectable");
+	peerClose(peer);
+	fakeCollect(listener.object);
+	free(bytes);
+}
+
 static void testAbortReceive(void)
 {
 	Listener listener;
@@ -1409,8 +1509,15 @@ static void testUntakenConnection(void)
 	port = listenerPort(&listener);
 	CHECK(ERR_OK == peerConnect(peer, &gClientAddress, &gServerAddress, (uint16_t)port), "connect");
 	// Waits without running the XS side, so the accept is still undelivered when it closes.
-	for (int i = 0; (i < 2000) && !peerIsConnected(peer); i++)
+	for (int i = 0; (i < 2000) && !peerIsConnected(peer); i++) {
+#if NO_SYS
+		fakeEnterLwip();
+		networkPoll();
+		fakeLeaveLwip();
+#else
 		usleep(1000);
+#endif
+	}
 	CHECK(peerIsConnected(peer), "not connected");
 	CHECK(fakeQueuedMessages(), "no accept queued");
 	listenerClose(&listener);
@@ -1438,6 +1545,7 @@ static void testNothingLeft(void)
 	CHECK(fakeInstrumentation(kModInstrumentationNetworkBytesWritten) > 0, "NetworkBytesWritten not counted");
 }
 
+#if !NO_SYS
 static void onAlarm(int signal)
 {
 	(void)signal;
@@ -1446,12 +1554,15 @@ static void onAlarm(int signal)
 		_exit(2);
 	_exit(1);
 }
+#endif
 
 int main(void)
 {
+#if !NO_SYS
 	setvbuf(stdout, NULL, _IONBF, 0);
-	signal(SIGALRM, onAlarm);
+	signal(SIGALRM, onAlarm);		// under NO_SYS, on the emulated chip, the runner's timeout
 	alarm(120);
+#endif
 	fakeInit();
 	networkStart();
 	printf("# lwIP %u.%u.%u, send buffer %u bytes (stack: %u), TCP window %u\n", LWIP_VERSION_MAJOR, LWIP_VERSION_MINOR, LWIP_VERSION_REVISION, MODDEF_FTPSOCK_BUFFER, (unsigned)TCP_SND_BUF, (unsigned)kWindow);
@@ -1468,6 +1579,7 @@ int main(void)
 	run("DataListener: port range, EADDRINUSE, ports free after close and collection", testPortRange);
 	run("DataListener: a connection nobody took is reset", testUntakenConnection);
 	run("abort() during sendFile: EABORTED, the client is reset", testAbortSend);
+	run("abort() after zero-window probes: the client whose window is closed is still reset", testAbortAfterProbes);
 	run("abort() during receiveFile: EABORTED, the client is reset", testAbortReceive);
 	run("peer reset during receiveFile: ECONNRESET after the bytes before it", testPeerReset);
 	run("idle timeout: ETIMEDOUT when stalled, re-armed while moving", testIdleTimeout);
@@ -1480,5 +1592,6 @@ int main(void)
 	run("nothing left: memory, messages, remembered objects, timers, files, sockets", testNothingLeft);
 
 	printf("# %d tests, %d failed\n", gTests, gFailures);
+	printf("%d passed, %d failed\n", gTests - gFailures, gFailures);
 	return gFailures ? 1 : 0;
 }

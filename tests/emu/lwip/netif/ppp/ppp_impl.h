@@ -1,0 +1,2 @@
+/* See ppp_opts.h: no PPP on the emulated board. */
+#include "ppp_opts.h"
