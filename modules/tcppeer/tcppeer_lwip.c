@@ -16,8 +16,9 @@
  * So the record's `triggered`, `error` and `skt` say, as soon as lwIP has processed the
  * segment and before anything reaches JS, that the peer has closed, half-closed or reset the
  * connection. They are read here, never the pcb itself: on ESP32 lwIP may free it at any
- * moment in its own thread. Each is written in one store of a byte or a pointer (the SDK sets
- * `triggered` with atomics on ESP32), so a read sees the value before or after, never a torn one.
+ * moment in its own thread. Each is written in one store of a byte or an aligned pointer (the
+ * SDK sets `triggered` with atomics or in a critical section), so a read sees the value before
+ * or after, never a torn one.
  *
  * Approximation: the record's layout is the SDK's private one, mirrored below. The object is
  * checked to be that module's socket (its destructor) and the fields read to be plausible;
@@ -91,13 +92,15 @@ uint8_t tcpPeerState(xsMachine *the, xsSlot *socket)
 	tcp = xsmcGetHostData(*socket);
 	if (!tcp)
 		return kPeerGone;
-	triggered = __atomic_load_n(&tcp->triggered, __ATOMIC_ACQUIRE);
-	error = __atomic_load_n(&tcp->error, __ATOMIC_RELAXED);
-	ready = tcp->ready;
+	// volatile reads: lwIP's thread writes these (no __atomic builtins, which the ESP8266's
+	// toolchain may lower to library calls it does not have)
+	triggered = *(volatile uint8_t *)&tcp->triggered;
+	error = *(volatile uint8_t *)&tcp->error;
+	ready = *(volatile uint8_t *)&tcp->ready;
 	// the layout seen matches the SDK's: flags are 0 or 1, a live record is held at least once
 	if ((error > 1) || (ready > 1) || (tcp->useCount < 1) || (triggered & ~0x0F))
 		return kPeerUnknown;
-	if ((triggered & kSDKTCPError) || error || !ready || (NULL == __atomic_load_n(&tcp->skt, __ATOMIC_RELAXED)))
+	if ((triggered & kSDKTCPError) || error || !ready || (NULL == *(struct tcp_pcb * volatile *)&tcp->skt))
 		return kPeerGone;
 	return kPeerOpen;
 }
