@@ -41,7 +41,7 @@
 #include <stdint.h>
 
 /** The grace, in ms, a dying client's last FIN or RST is given to arrive after its first. */
-#define kTCPPeerGrace (5)
+#define kTCPPeerGrace (3)
 
 // The start of the SDK's TCPRecord (modules/io/socket/lwip/tcp.c), as far as it is read here.
 struct SDKTCPRecord {
