@@ -161,8 +161,6 @@ export class Session {
 		this.#aborted = false;
 		try {
 			await move(connection);
-			// the shared channel goes back at once: others need not wait for the grace below
-			this.data.release();
 			if (replacing) {
 				// a client that dies closes both connections: its data FIN looks like a complete
 				// upload, so the old file is replaced only if the control connection is still
@@ -171,6 +169,7 @@ export class Session {
 					throw new Error("ECONNRESET");
 				this.server.files.rename(replacing.temporary, replacing.path);
 			}
+			this.data.release();
 			this.reply(226, "Transfer complete.");
 		}
 		catch (error) {
