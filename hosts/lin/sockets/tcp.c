@@ -77,6 +77,8 @@ struct TCPRecord {
 	uint8_t			busy;			// in tcpReady / tcpIdle, which settle the watch afterwards
 	uint8_t			hasAddresses;
 	int				failure;		// errno of a socket error, 0 when none
+	uint32_t		peerGrace;		// tcppeer: the grace last computed for this connection, µs
+	uint32_t		peerGraceUses;
 
 	uint32_t		announced;		// writable count the JS side was last told
 	xsSlot			*onReadable;
@@ -944,14 +946,17 @@ void xs_lin_listener_mark(xsMachine* the, void* it, xsMarkRoot markRoot)
 */
 
 // A FIN (half-close), a reset or an error the kernel has seen on the connection, whether or
-// not the loop has delivered it yet. A FIN behind unread bytes counts as well: POLLRDHUP is
-// set once the kernel has received it, not once it has been read.
-static uint8_t tcpPeerGone(TCP tcp)
+// not the loop has delivered it yet (`ask`: ask the kernel; else only what the record knows).
+// A FIN behind unread bytes counts as well: POLLRDHUP is set once the kernel has received it,
+// not once it has been read.
+static uint8_t tcpPeerGone(TCP tcp, uint8_t ask)
 {
 	struct pollfd request;
 
 	if ((tcp->fd < 0) || tcp->eof || tcp->failure || tcp->reported || !tcp->ready)
 		return 1;
+	if (!ask)
+		return 0;
 	request.fd = tcp->fd;
 	request.events = POLLRDHUP;
 	request.revents = 0;
@@ -1003,98 +1008,136 @@ static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 	*extend = forced < 0;
 	if (forced >= 0)
 		return (uint32_t)forced;
+	// the minimum round trip moves slowly: asked of the kernel once every few uploads
+	if (tcp->peerGrace && (tcp->peerGraceUses++ & 15))
+		return tcp->peerGrace;
 	c_memset(&info, 0, sizeof(info));
 	if ((getsockopt(tcp->fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) || (length < sizeof(info)))
-		return kTCPPeerGraceDefault;
-	grace = kTCPPeerGraceMin + (info.minRTT / 2);
-	return (grace > kTCPPeerGraceMax) ? kTCPPeerGraceMax : grace;
+		grace = kTCPPeerGraceDefault;
+	else
+		grace = kTCPPeerGraceMin + (info.minRTT / 2);
+	tcp->peerGrace = (grace > kTCPPeerGraceMax) ? kTCPPeerGraceMax : grace;
+	tcp->peerGraceUses = 1;
+	return tcp->peerGrace;
 }
 
+// The pending waits, earliest first, behind one timerfd and one fd watch for the process,
+// made at the first wait and kept: a timerfd and a watch per wait cost five more system calls
+// per upload (GLib wakes its own loop through its eventfd when a watch comes and goes).
 struct TCPPeerWaitRecord {
+	struct TCPPeerWaitRecord	*next;
 	TCP				tcp;
 	xsMachine		*the;
 	xsSlot			callback;
-	int				timer;
-	guint			watch;
-	gint64			started;		// monotonic µs
+	gint64			started;		// monotonic µs, as the timerfd's CLOCK_MONOTONIC
 	gint64			due;
 	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
 };
 typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
 typedef struct TCPPeerWaitRecord *TCPPeerWait;
 
-static void tcpPeerArm(TCPPeerWait wait, gint64 microseconds)
+static TCPPeerWait gTCPPeerWaits = NULL;
+static int gTCPPeerTimer = -1;
+
+static gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data);
+
+static void tcpPeerInsert(TCPPeerWait wait)
+{
+	TCPPeerWait *link = &gTCPPeerWaits;
+
+	while (*link && ((*link)->due <= wait->due))
+		link = &(*link)->next;
+	wait->next = *link;
+	*link = wait;
+}
+
+// Arms the timer for the earliest wait. With none left it has just fired, and a one-shot
+// timer that has fired is disarmed: nothing to do.
+static void tcpPeerSchedule(void)
 {
 	struct itimerspec when = {0};
 
-	if (microseconds < 1)
-		microseconds = 1;		// a zero time would disarm the timer
-	when.it_value.tv_sec = (time_t)(microseconds / 1000000);
-	when.it_value.tv_nsec = (long)(microseconds % 1000000) * 1000;
-	timerfd_settime(wait->timer, 0, &when, NULL);
-	wait->due = g_get_monotonic_time() + microseconds;
+	if (!gTCPPeerWaits)
+		return;
+	when.it_value.tv_sec = (time_t)(gTCPPeerWaits->due / 1000000);
+	when.it_value.tv_nsec = (long)(gTCPPeerWaits->due % 1000000) * 1000;
+	timerfd_settime(gTCPPeerTimer, TFD_TIMER_ABSTIME, &when, NULL);
 }
 
-static gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
+gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 {
-	TCPPeerWait wait = data;
-	xsMachine *the = wait->the;
-	uint8_t open = !tcpPeerGone(wait->tcp);
-	gint64 now = g_get_monotonic_time(), late = now - wait->due;
+	uint64_t expirations;
+	gint64 now;
 
-	(void)fd;
 	(void)condition;
-	// Woken late, by as much as the grace itself or more: the machine is so busy that a client
-	// dying on it (one on loopback) may not have had the CPU to close its other socket either.
-	// The grace goes on for as long again, within the bound.
-	if (open && wait->extend && ((late * 2) > (wait->due - wait->started)) && ((now - wait->started) < kTCPPeerGraceMax)) {
-		uint64_t expirations;
-		if (read(wait->timer, &expirations, sizeof(expirations)) < 0)
-			;		// nothing to clear: re-arming below is what counts
-		tcpPeerArm(wait, late);
-		return G_SOURCE_CONTINUE;
+	(void)data;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		;		// EAGAIN: re-armed since it fired; the times below are what count
+	now = g_get_monotonic_time();
+	while (gTCPPeerWaits && (gTCPPeerWaits->due <= now)) {
+		TCPPeerWait wait = gTCPPeerWaits;
+		xsMachine *the = wait->the;
+		uint8_t open = !tcpPeerGone(wait->tcp, 1);
+		gint64 late = now - wait->due;
+
+		gTCPPeerWaits = wait->next;
+		// Woken late, by half the grace or more: the machine is so busy that a client dying
+		// on it (one on loopback) may not have had the CPU to close its other socket either.
+		// The grace goes on for as long again, within the bound.
+		if (open && wait->extend && ((late * 2) >= (wait->due - wait->started)) && ((now - wait->started) < kTCPPeerGraceMax)) {
+			wait->due = now + ((late > 0) ? late : 1);
+			tcpPeerInsert(wait);
+			continue;
+		}
+		tcpRelease(wait->tcp);
+		xsBeginHost(the);
+			// the record goes first: the callback may confirm again, or throw
+			xsResult = wait->callback;
+			xsForget(wait->callback);
+			c_free(wait);
+			xsCallFunction1(xsResult, xsUndefined, open ? xsTrue : xsFalse);
+		xsEndHost(the);
+		now = g_get_monotonic_time();
 	}
-	close(wait->timer);
-	tcpRelease(wait->tcp);
-	xsBeginHost(the);
-		// the record goes first: the callback may confirm again, or throw
-		xsResult = wait->callback;
-		xsForget(wait->callback);
-		c_free(wait);
-		xsCallFunction1(xsResult, xsUndefined, open ? xsTrue : xsFalse);
-	xsEndHost(the);
-	return G_SOURCE_REMOVE;
+	tcpPeerSchedule();
+	return G_SOURCE_CONTINUE;
 }
 
-// confirm(socket, callback): false when the peer is gone now (no callback follows); else true,
-// and callback(open) is called from the loop once the grace has passed.
+// confirm(socket, callback): false when the peer is known to be gone now (no callback
+// follows); else true, and callback(open) is called from the loop once the grace has passed,
+// with what the kernel knows then.
 void xs_tcppeer_confirm(xsMachine *the)
 {
 	TCP tcp = xsmcGetHostDataValidate(xsArg(0), (void *)&xsTCPHooks);
 	TCPPeerWait wait;
 
-	if (!tcp || tcpPeerGone(tcp)) {
+	if (!tcp || tcpPeerGone(tcp, 0)) {
 		xsmcSetFalse(xsResult);
 		return;
 	}
 	if (!xsmcIsCallable(xsArg(1)))
 		xsTypeError("no callback");
+	if (gTCPPeerTimer < 0) {
+		// a timerfd, as GLib rounds its own timeouts up to whole milliseconds
+		gTCPPeerTimer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (gTCPPeerTimer < 0)
+			xsUnknownError("no timer: %s", strerror(errno));
+		ftpsockWatch(gTCPPeerTimer, G_IO_IN, tcpPeerWaited, NULL);
+	}
 	wait = c_calloc(1, sizeof(TCPPeerWaitRecord));
 	if (!wait)
 		xsRangeError("no memory");
-	// a timerfd, as GLib rounds its own timeouts up to whole milliseconds
-	wait->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (wait->timer < 0) {
-		c_free(wait);
-		xsUnknownError("no timer: %s", strerror(errno));
-	}
 	wait->started = g_get_monotonic_time();
-	tcpPeerArm(wait, tcpPeerGrace(tcp, &wait->extend));
+	wait->due = wait->started + tcpPeerGrace(tcp, &wait->extend);
+	if (wait->due == wait->started)
+		wait->due += 1;
 	wait->the = the;
 	wait->tcp = tcp;
 	tcpHold(tcp);
 	wait->callback = xsArg(1);
 	xsRemember(wait->callback);
-	wait->watch = ftpsockWatch(wait->timer, G_IO_IN, tcpPeerWaited, wait);
+	tcpPeerInsert(wait);
+	if (gTCPPeerWaits == wait)
+		tcpPeerSchedule();
 	xsmcSetTrue(xsResult);
 }
