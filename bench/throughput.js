@@ -124,11 +124,11 @@ export function cpuNanos(pid) {
  * across targets (run 1 of each, then run 2 of each...) so that a slow spell of the machine
  * does not land on one server only. Returns {[workload]: {[target]: {runs: [rate], median,
  * serverCpuMedian (s per run), clientCpuMedian (share of the run)}}}.
- * `targets` is [{key, client, pid}], `log` reports progress.
+ * `targets` is [{key, client, pid}], `log` reports progress, `workloads` picks some of WORKLOADS.
  */
-export async function measureAll(targets, data, {runs = 3, log = () => {}} = {}) {
+export async function measureAll(targets, data, {runs = 3, log = () => {}, workloads = WORKLOADS} = {}) {
 	const results = {};
-	for (const workload of WORKLOADS) {
+	for (const workload of workloads) {
 		results[workload.id] = {};
 		for (const target of targets)
 			results[workload.id][target.key] = {runs: [], clientCpu: [], serverCpu: []};

@@ -1,6 +1,7 @@
 // npm run check:lwip: the lwIP backend of ftpsock (modules/ftpsock/ftpsock_lwip.c, built into the
 // esp32 and esp firmware) checked on Linux against Debian's lwIP (package liblwip-dev), since the
-// vendor toolchains that build it for the devices are not here.
+// vendor toolchains that build it for the devices are not here. Step 1 also compiles
+// modules/tcppeer/tcppeer_lwip.c, the session's check of the control connection on devices.
 //   1. Compiled with -Wall -Wextra -Werror against the SDK's own XS headers (xsmc.h, xs.h, and
 //      the SDK module folders that the device manifests put on the include path, as mcconfig
 //      writes them for esp32 and esp: modTimer.h, modInstrumentation.h; tests/lwip/esp/xsHost.h
@@ -14,7 +15,7 @@
 // `--compile` stops after step 1. Exits non-zero on any failure, including a missing liblwip-dev.
 import {spawnSync} from "node:child_process";
 import {mkdirSync, readFileSync} from "node:fs";
-import {join} from "node:path";
+import {basename, join} from "node:path";
 import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
 
 const compileOnly = process.argv.includes("--compile");
@@ -88,17 +89,22 @@ const variants = [
 	{title: "liblwip-dev's options (tcpip thread, IPv4 + IPv6), gnu17", std: "gnu17", target: "esp32", options: [], builds: [["-O0"], ["-O2"], ["-O2", "-DmxInstrument=1"]]},
 	{title: "NO_SYS, IPv4 only (tests/lwip/nosys/lwipopts.h), gnu99", std: "gnu99", target: "esp", options: ["-I", join(tests, "nosys")], builds: [["-O0"], ["-O2"]]},
 ];
+// tcppeer_lwip.c (the session's check of the control connection) is compiled alike
+const sources = [backend, join(projectRoot, "modules", "tcppeer", "tcppeer_lwip.c")];
 for (const variant of variants) {
-	step(`compile ftpsock_lwip.c with the SDK's XS headers: ${variant.title}`);
 	const includes = sdkIncludes(variant.target);
-	for (const flags of variant.builds) {
-		// -I before -isystem: tests/lwip/esp, and the NO_SYS lwipopts.h, come first
-		const result = run(cc, [`-std=${variant.std}`, ...flags, ...strict, "-I", join(tests, "esp"), ...variant.options, ...includes, ...lwip.includes,
-			"-c", backend, "-o", join(out, "ftpsock_lwip.o")]);
-		process.stdout.write(result.output);
-		if (!result.ok) {
-			console.error(`check:lwip: ftpsock_lwip.c does not compile (${variant.title}, ${flags.join(" ")})`);
-			failed = true;
+	for (const source of sources) {
+		const name = basename(source, ".c");
+		step(`compile ${name}.c with the SDK's XS headers: ${variant.title}`);
+		for (const flags of variant.builds) {
+			// -I before -isystem: tests/lwip/esp, and the NO_SYS lwipopts.h, come first
+			const result = run(cc, [`-std=${variant.std}`, ...flags, ...strict, "-I", join(tests, "esp"), ...variant.options, ...includes, ...lwip.includes,
+				"-c", source, "-o", join(out, `${name}.o`)]);
+			process.stdout.write(result.output);
+			if (!result.ok) {
+				console.error(`check:lwip: ${name}.c does not compile (${variant.title}, ${flags.join(" ")})`);
+				failed = true;
+			}
 		}
 	}
 }

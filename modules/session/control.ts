@@ -11,6 +11,7 @@
  * splitter's sink: no closures per session.
  */
 import TCP from "embedded:io/socket/tcp";
+import {confirm} from "tcppeer";
 import {LineSplitter, LineProblem, LineSink} from "../protocol/lines";
 import {encodeUTF8} from "../protocol/utf8";
 
@@ -96,6 +97,23 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 
 	get closed(): boolean {
 		return this.#closed;
+	}
+
+	/**
+	 * Whether the client is still there, as the TCP stack sees it once a dying client's last
+	 * FIN or RST has had its grace to arrive (tcppeer): settles with false when the connection
+	 * was closed, half-closed, reset or failed, even if its onError has not reached us yet.
+	 * Asked before an upload is committed: a client that dies closes both of its connections,
+	 * and the data connection's FIN alone looks like the end of a complete upload.
+	 */
+	confirmPeer(): Promise<boolean> {
+		if (this.#closed || this.#ended || this.#closing)
+			return Promise.resolve(false);
+		// where the stack cannot tell (tcppeer_lwip.c), the socket's onError within the grace does
+		return new Promise(resolve => {
+			if (!confirm(this.#socket, open => resolve(open && !this.#ended)))
+				resolve(false);
+		});
 	}
 
 	/** Bytes of replies waiting for room on the socket. */

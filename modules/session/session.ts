@@ -11,7 +11,6 @@
  * them. Methods are TypeScript-private, not #private: XS gives each instance a slot for
  * every #method.
  */
-import Timer from "timer";
 import {ControlConnection} from "./control";
 import {SessionData} from "./data";
 import {parseCommand} from "../protocol/lines";
@@ -164,9 +163,9 @@ export class Session {
 			await move(connection);
 			if (replacing) {
 				// a client that dies closes both connections: its data FIN looks like a complete
-				// upload, so let a control FIN that arrived with it be seen before replacing
-				await nextTurn();
-				if (this.control.closed)
+				// upload, so the old file is replaced only if the control connection is still
+				// open at the socket layer once a trailing FIN or RST has had its grace
+				if (!await this.control.confirmPeer())
 					throw new Error("ECONNRESET");
 				this.server.files.rename(replacing.temporary, replacing.path);
 			}
@@ -323,6 +322,3 @@ export class Session {
 	}
 }
 
-function nextTurn(): Promise<void> {
-	return new Promise(resolve => { Timer.set(() => resolve(), 0); });
-}

@@ -1,0 +1,68 @@
+// node bench/grace.js [--runs N] [--binary PATH]: what the grace before an upload's commit
+// costs (see tcppeer in hosts/lin/sockets/tcp.c). The STOR workloads of `npm run bench`, on
+// our host with the grace as it is and with it set by FTPD_CLOSE_GRACE_US (0: none; the check
+// at the socket layer stays), all in one run, interleaved. Prints a Markdown table: the rate
+// (median of the runs) and the server's CPU per file. --baseline PATH adds another build of the
+// host (e.g. main's, before the change) to the same run.
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir, loadavg} from "node:os";
+import {join} from "node:path";
+import {parseArgs} from "node:util";
+import {buildRelease} from "./build.js";
+import {BenchClient} from "./client.js";
+import {makeData, UPLOAD_DIR} from "./data.js";
+import {settleTimeWait} from "./timewait.js";
+import {startOurs} from "./servers.js";
+import {WORKLOADS, measureAll, format} from "./throughput.js";
+
+const {values: options} = parseArgs({options: {
+	runs: {type: "string", default: "7"},
+	binary: {type: "string"},
+	baseline: {type: "string"},
+}});
+const log = text => process.stderr.write(`grace: ${text}\n`);
+const binary = options.binary ?? buildRelease();
+await settleTimeWait({log});
+
+// undefined: the host's own grace
+const GRACES = [["none", "0"], ["default", undefined], ["1 ms", "1000"], ["2 ms", "2000"]];
+const work = mkdtempSync(join(tmpdir(), "ftpd-grace-"));
+const stops = [];
+try {
+	const data = makeData(join(work, "source"));
+	const targets = [];
+	for (const [label, grace] of GRACES) {
+		if (grace === undefined)
+			delete process.env.FTPD_CLOSE_GRACE_US;
+		else
+			process.env.FTPD_CLOSE_GRACE_US = grace;
+		const server = await startOurs(binary, {image: join(work, `${targets.length}.lfs`), size: 64 * 1024 * 1024});
+		stops.push(server.stop);
+		const client = await BenchClient.login(server.port);
+		await client.makeDirectory(UPLOAD_DIR);
+		targets.push({key: label, client, pid: server.proc.pid});
+	}
+	delete process.env.FTPD_CLOSE_GRACE_US;
+	if (options.baseline) {
+		const server = await startOurs(options.baseline, {image: join(work, "baseline.lfs"), size: 64 * 1024 * 1024});
+		stops.push(server.stop);
+		const client = await BenchClient.login(server.port);
+		await client.makeDirectory(UPLOAD_DIR);
+		targets.push({key: "baseline", client, pid: server.proc.pid});
+	}
+	const workloads = WORKLOADS.filter(w => w.id.startsWith("stor-"));
+	const load = loadavg()[0].toFixed(2);
+	const results = await measureAll(targets, data, {runs: Number(options.runs), log, workloads});
+	const lines = [`STOR on a LittleFS image, median of ${options.runs} runs, load ${load} at the start`, "",
+		`| workload | ${targets.map(t => (t.key === "baseline") ? "baseline" : `grace ${t.key}`).join(" | ")} |`, `|---|${targets.map(() => "--:").join("|")}|`];
+	for (const w of workloads) {
+		lines.push(`| ${w.label} (${w.unit}) | ${targets.map(t => format(results[w.id][t.key].median)).join(" | ")} |`);
+		lines.push(`| server CPU per ${w.op} (µs) | ${targets.map(t => format(results[w.id][t.key].serverCpuMedian / w.ops * 1e6)).join(" | ")} |`);
+	}
+	console.log(lines.join("\n"));
+}
+finally {
+	for (const stop of stops)
+		await stop();
+	rmSync(work, {recursive: true, force: true});
+}

@@ -1,0 +1,16 @@
+/*
+ * tcppeer: whether the peer of an ECMA-419 TCP socket is still there, asked of the TCP stack
+ * (the kernel on the Linux host, the lwIP record on devices) rather than of the events queued
+ * for JS, which may not have been delivered yet.
+ */
+declare module "tcppeer" {
+	import type TCP from "embedded:io/socket/tcp";
+
+	/**
+	 * false when the stack already knows the peer has closed (FIN, even a half-close), reset
+	 * or failed the connection: no callback follows. Else true, and `callback` is called from
+	 * the event loop once the peer has had a grace (derived from the connection's round-trip
+	 * time where the stack knows it) for its FIN or RST to arrive, with whether it still has not.
+	 */
+	export function confirm(socket: TCP, callback: (open: boolean) => void): boolean;
+}
