@@ -92,8 +92,16 @@ function count(kind, ok, worker, reason) {
 		s.passed++;
 	else {
 		s.failed++;
-		failures.push({kind, worker, reason, at: ((Date.now() - started) / 1000).toFixed(1)});
+		fail({kind, worker, reason});
 	}
+}
+
+/** Records a failure, and shows the first ones as they come. */
+function fail(failure) {
+	failure.at = ((Date.now() - started) / 1000).toFixed(1);
+	failures.push(failure);
+	if (failures.length <= 10)
+		console.log(`soak: failure at ${failure.at} s, ${failure.kind}${failure.worker !== undefined ? ` (client ${failure.worker})` : ""}: ${failure.reason}`);
 }
 
 // ---- data connections
@@ -643,6 +651,18 @@ async function main() {
 		args: ["--verbose", "0", "--max-sessions", String(workerCount * 2 + 2), "--image-size", String(96 * MiB)],
 	});
 	const pid = server.proc.pid;
+	// never leave the host behind; Ctrl-C (or SIGTERM) ends the run early, with its summary
+	process.on("exit", () => server.proc.kill("SIGKILL"));
+	let signalled = false;
+	for (const signal of ["SIGINT", "SIGTERM"]) {
+		process.on(signal, () => {
+			if (signalled)
+				process.exit(130);
+			signalled = true;
+			console.log(`soak: ${signal}: ending the run early (again: at once)`);
+			deadline = Math.min(deadline, Date.now());
+		});
+	}
 	let died;
 	server.exited.then(({code, signal}) => { died ??= `the host exited (${code ?? signal}) during the soak`; });
 	console.log(`soak: ${binary} on ${server.url}, ${workerCount} clients for ${minutes} minutes`);
@@ -662,12 +682,12 @@ async function main() {
 	};
 
 	started = Date.now();
-	deadline = started + minutes * 60000;
+	deadline = signalled ? started : started + minutes * 60000;
 	const workers = Array.from({length: workerCount}, (_, i) => new Worker(i, server.port));
 	const running = Promise.all(workers.map(w => w.run()));
 	let progress = Date.now();
 	while (Date.now() < deadline && !died) {
-		await sample().catch(error => failures.push({kind: "sample", reason: error.message, at: ((Date.now() - started) / 1000).toFixed(1)}));
+		await sample().catch(error => fail({kind: "sample", reason: error.message}));
 		if (Date.now() - progress >= 30000) {
 			progress = Date.now();
 			const passed = [...stats.values()].reduce((n, s) => n + s.passed, 0);
@@ -681,7 +701,7 @@ async function main() {
 	await sample().catch(() => undefined);
 	sampler.close();
 	if (died)
-		failures.push({kind: "host", reason: `${died}; its stderr ends with:\n${server.stderr.slice(-2000)}`, at: ((Date.now() - started) / 1000).toFixed(1)});
+		fail({kind: "host", reason: `${died}; its stderr ends with:\n${server.stderr.slice(-2000)}`});
 
 	// the host must exit cleanly on SIGTERM, in a few seconds
 	let exit;
@@ -689,7 +709,7 @@ async function main() {
 		server.proc.kill("SIGTERM");
 		exit = await Promise.race([server.exited, sleep(5000).then(() => undefined)]);
 		if (!exit || exit.code !== 0)
-			failures.push({kind: "host", reason: exit ? `SIGTERM: exit ${exit.code ?? exit.signal}` : "SIGTERM: still running after 5 s", at: ((Date.now() - started) / 1000).toFixed(1)});
+			fail({kind: "host", reason: exit ? `SIGTERM: exit ${exit.code ?? exit.signal}` : "SIGTERM: still running after 5 s"});
 	}
 	await server.dispose();
 
