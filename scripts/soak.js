@@ -163,6 +163,9 @@ class Worker {
 		this.commandsInSession = 0;
 		/** names whose content is not known after a failure: deleted at the next login */
 		this.unsure = new Set();
+		/** the operation under way, and since when (undefined between operations) */
+		this.kind = "login";
+		this.busySince = undefined;
 	}
 
 	get bytes() {
@@ -575,6 +578,7 @@ class Worker {
 	async run() {
 		while (Date.now() < deadline) {
 			const before = this.c;
+			this.busySince = Date.now();
 			try {
 				const kind = await this.step();
 				count(kind, true, this.index);
@@ -586,6 +590,7 @@ class Worker {
 				if (before === undefined)
 					await sleep(1000);	// could not even log in: do not spin
 			}
+			this.busySince = undefined;
 		}
 		if (this.c) {
 			await this.c.command("QUIT", 5000).catch(() => undefined);
@@ -696,7 +701,14 @@ async function main() {
 		}
 		await sleep(Math.min(every, Math.max(0, deadline - Date.now())));
 	}
-	await running;
+	// every wait has a timeout but a data connection's close: a client stuck on one is a failure
+	const grace = 2 * REPLY_TIMEOUT;
+	if (!await Promise.race([running.then(() => true), sleep(grace).then(() => false)])) {
+		for (const w of workers.filter(w => w.busySince !== undefined)) {
+			fail({kind: w.kind, worker: w.index, reason: `stuck for ${Math.round((Date.now() - w.busySince) / 1000)} s`});
+			w.drop();
+		}
+	}
 	// the workers have quit: the last sample is of an idle host
 	await sample().catch(() => undefined);
 	sampler.close();
