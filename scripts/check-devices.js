@@ -1,11 +1,13 @@
 // npm run check:devices: the part of the ESP32 and ESP8266 firmware builds that needs no
 // vendor toolchain. mcconfig writes the device makefile; this runs only its TypeScript → XS
 // bytecode → mc.xs.c steps (tsc, xsc, xsid, xsl), so a compile error or an unresolved module
-// fails here, for each target. The C compile and link need ESP-IDF / the ESP8266 SDK.
+// fails here, for each target. npm run check:firmware compiles the C objects of the same
+// makefiles; the link needs ESP-IDF / the ESP8266 SDK.
 import {spawnSync} from "node:child_process";
 import {mkdirSync, readFileSync, writeFileSync, statSync, rmSync} from "node:fs";
 import {join} from "node:path";
 import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
+import {imageSize, describeImage} from "./xs-image.js";
 
 const sdk = requireSDK();
 const env = sdkEnv(sdk);
@@ -35,20 +37,6 @@ function jsOnlyMakefile(text) {
 		"\txsl -b $(MODULES_DIR) -o $(TMP_DIR) $(PRELOADS) $(STRIPS) $(CREATION) $(MODULES)",
 		...lines.slice(rulesStart),
 	].join("\n");
-}
-
-/** Bytes per XS slot on the ESP chips (32-bit). */
-const SLOT = 16;
-
-/** What xsl put in flash: bytecode arrays and the preloaded heap, from mc.xs.c's declarations. */
-function imageSize(source) {
-	const define = name => Number(new RegExp(`#define ${name} (\\d+)`).exec(source)?.[1] ?? 0);
-	let code = 0;
-	for (const m of source.matchAll(/^static const txU1 gxCode\d+\[(\d+)\];$/gm))
-		code += Number(m[1]);
-	const slots = define("mxHeapCount");
-	const keys = define("mxKeysCount") + define("mxNamesCount") + define("mxSymbolsCount");
-	return {code, slots, aliases: define("mxAliasCount"), scripts: define("mxScriptsCount"), total: code + slots * SLOT + keys * 4};
 }
 
 for (const target of targets) {
@@ -81,8 +69,6 @@ for (const target of targets) {
 		continue;
 	}
 	const image = imageSize(readFileSync(join(tmp, "mc.xs.c"), "utf8"));
-	console.log(`${target}: ok, XS image ${Math.round(image.total / 1024)} KB in flash: ` +
-		`${image.code} bytes of bytecode in ${image.scripts} modules, ${image.slots} preloaded slots ` +
-		`(${image.slots * SLOT} bytes), ${image.aliases} aliasable objects (copied to RAM when written)`);
+	console.log(`${target}: ok, ${describeImage(image)}`);
 }
 process.exit(failed ? 1 : 0);

@@ -1,20 +1,21 @@
 // npm run check:lwip: the lwIP backend of ftpsock (modules/ftpsock/ftpsock_lwip.c, built into the
 // esp32 and esp firmware) checked on Linux against Debian's lwIP (package liblwip-dev), since the
 // vendor toolchains that build it for the devices are not here.
-//   1. Compiled with -Wall -Wextra -Werror against the SDK's own XS headers (xsmc.h, xs.h,
-//      modTimer.h, modInstrumentation.h; tests/lwip/esp/xsHost.h declares the few names the ESP
-//      platform's xsHost.h adds): with liblwip-dev's lwIP options (a tcpip thread and IPv6, as
-//      ESP-IDF; gnu17, as ESP-IDF builds), instrumented or not, and with
-//      tests/lwip/nosys/lwipopts.h (NO_SYS and IPv4 only, as the ESP8266 core; gnu99, as its
-//      toolchain builds).
+//   1. Compiled with -Wall -Wextra -Werror against the SDK's own XS headers (xsmc.h, xs.h, and
+//      the SDK module folders that the device manifests put on the include path, as mcconfig
+//      writes them for esp32 and esp: modTimer.h, modInstrumentation.h; tests/lwip/esp/xsHost.h
+//      declares the few names the ESP platform's xsHost.h adds): with liblwip-dev's lwIP options
+//      (a tcpip thread and IPv6, as ESP-IDF; gnu17, as ESP-IDF builds; esp32's folders),
+//      instrumented or not, and with tests/lwip/nosys/lwipopts.h (NO_SYS and IPv4 only, as the
+//      ESP8266 core; gnu99, as its toolchain builds; esp's folders).
 //   2. Compiled again with tests/lwip/shim (a fake XS machine's headers) and linked with liblwip,
 //      the fake machine and an in-memory volume into tests/lwip/loopback, which drives it over
 //      lwIP's loopback interface; then run (TAP-like output), under AddressSanitizer and UBSan.
 // `--compile` stops after step 1. Exits non-zero on any failure, including a missing liblwip-dev.
 import {spawnSync} from "node:child_process";
-import {mkdirSync} from "node:fs";
+import {mkdirSync, readFileSync} from "node:fs";
 import {join} from "node:path";
-import {projectRoot, requireSDK} from "./sdk.js";
+import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
 
 const compileOnly = process.argv.includes("--compile");
 const cc = process.env.CC || "cc";
@@ -23,8 +24,35 @@ const backend = join(projectRoot, "modules", "ftpsock", "ftpsock_lwip.c");
 const tests = join(projectRoot, "tests", "lwip");
 const shim = join(tests, "shim");
 const sdk = requireSDK();
+
+/**
+ * The SDK module folders a device build puts on the include path (the makefile's DIRECTORIES,
+ * from the manifests), so that a header the device manifests do not bring is missing here too.
+ * mcconfig only writes the makefile: nothing is built.
+ */
+function deviceModuleFolders(target) {
+	const dir = join(out, `mcconfig-${target}`);
+	mkdirSync(dir, {recursive: true});
+	// mcconfig wants the ESP8266 tools folder to exist even to write the makefile
+	const env = {...sdkEnv(sdk), ESP_BASE: process.env.ESP_BASE || dir};
+	const result = spawnSync(join(sdk, "build", "bin", "lin", "release", "mcconfig"), ["-p", target, "-o", dir, join(projectRoot, "manifest.json"), "ssid=check", "password=check"],
+		{cwd: projectRoot, env, encoding: "utf8"});
+	if (result.status !== 0) {
+		console.error(`${result.stdout}${result.stderr}`);
+		console.error(`check:lwip: mcconfig -p ${target} failed`);
+		process.exit(1);
+	}
+	const makefile = readFileSync(join(dir, "tmp", target, "release", "ftpd", "makefile"), "utf8");
+	const block = /^DIRECTORIES =\\\n((?:\t-I.*\n)*)/m.exec(makefile);
+	if (!block) {
+		console.error(`check:lwip: no DIRECTORIES in the ${target} makefile (mcconfig changed?)`);
+		process.exit(1);
+	}
+	return block[1].split("\n").map(line => line.trim().replace(/^-I/, "").replace(/\\$/, "")).filter(folder => folder.startsWith(join(sdk, "modules") + "/"));
+}
+
 // The SDK's headers as system headers too: -Werror is for this project's code.
-const sdkIncludes = ["xs/includes", "modules/base/timer", "modules/base/instrumentation"].flatMap(dir => ["-isystem", join(sdk, dir)]);
+const sdkIncludes = target => [join(sdk, "xs", "includes"), ...deviceModuleFolders(target)].flatMap(dir => ["-isystem", dir]);
 const strict = ["-Wall", "-Wextra", "-Werror"];
 
 function step(title) {
@@ -57,14 +85,15 @@ mkdirSync(out, {recursive: true});
 let failed = false;
 
 const variants = [
-	{title: "liblwip-dev's options (tcpip thread, IPv4 + IPv6), gnu17", std: "gnu17", options: [], builds: [["-O0"], ["-O2"], ["-O2", "-DmxInstrument=1"]]},
-	{title: "NO_SYS, IPv4 only (tests/lwip/nosys/lwipopts.h), gnu99", std: "gnu99", options: ["-I", join(tests, "nosys")], builds: [["-O0"], ["-O2"]]},
+	{title: "liblwip-dev's options (tcpip thread, IPv4 + IPv6), gnu17", std: "gnu17", target: "esp32", options: [], builds: [["-O0"], ["-O2"], ["-O2", "-DmxInstrument=1"]]},
+	{title: "NO_SYS, IPv4 only (tests/lwip/nosys/lwipopts.h), gnu99", std: "gnu99", target: "esp", options: ["-I", join(tests, "nosys")], builds: [["-O0"], ["-O2"]]},
 ];
 for (const variant of variants) {
 	step(`compile ftpsock_lwip.c with the SDK's XS headers: ${variant.title}`);
+	const includes = sdkIncludes(variant.target);
 	for (const flags of variant.builds) {
 		// -I before -isystem: tests/lwip/esp, and the NO_SYS lwipopts.h, come first
-		const result = run(cc, [`-std=${variant.std}`, ...flags, ...strict, "-I", join(tests, "esp"), ...variant.options, ...sdkIncludes, ...lwip.includes,
+		const result = run(cc, [`-std=${variant.std}`, ...flags, ...strict, "-I", join(tests, "esp"), ...variant.options, ...includes, ...lwip.includes,
 			"-c", backend, "-o", join(out, "ftpsock_lwip.o")]);
 		process.stdout.write(result.output);
 		if (!result.ok) {

@@ -689,7 +689,12 @@ static void listenerBindInLwip(void *context)
 			break;
 		}
 		// A data port that the previous transfer left in TIME_WAIT can serve the next PASV.
+#if LWIP_VERSION_MAJOR >= 2
 		ip_set_option(pcb, SOF_REUSEADDR);
+#else
+		// lwIP 1.4.0 (Arduino core 2.3.0) has the option flags but not ip_set_option()
+		pcb->so_options |= SOF_REUSEADDR;
+#endif
 		err = tcp_bind(pcb, &step->address, (u16_t)port);
 		listening = NULL;
 		if (ERR_OK == err) {

@@ -10,6 +10,10 @@
 #include "xsHost.h"
 #include "mc.xs.h"			// for xsID_ values
 #include "modInstrumentation.h"
+#if ESP32
+	// xsHost.h makes c_timeval a struct timeval there, and nothing it includes declares it
+	#include <sys/time.h>
+#endif
 
 #include "volumeBackend.h"
 
@@ -403,6 +407,7 @@ void xs_volume_mountPartition(xsMachine *the)
 
 void xs_volume_unmount(xsMachine *the)
 {
+	(void)the;
 	volumeUnmount();
 }
 
