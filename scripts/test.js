@@ -35,6 +35,17 @@ const locale = process.env.LC_ALL || process.env.LC_CTYPE || process.env.LANG ||
 if (!/utf-?8/i.test(locale))
 	process.env.LC_ALL = "C.UTF-8";
 
+// Both tiers run in a zone that is not UTC, with an offset that is not whole hours (+05:45),
+// so a time shown in local time instead of UTC (MDTM, MLSx, LIST: RFC 3659 wants UTC) fails a
+// test. Node reads TZ when it changes; the XS host (glibc's localtime) inherits it and needs
+// the zone from the tzdata package.
+process.env.TZ = process.env.FTPD_TEST_TZ || "Asia/Kathmandu";
+// Node has its own zone data; glibc's (date(1), the XS host) comes from tzdata
+if ((new Date(0).getTimezoneOffset() === 0) || (spawnSync("date", ["+%z"], {encoding: "utf8"}).stdout.trim() === "+0000")) {
+	console.error(`TZ=${process.env.TZ} is UTC here: the tests need a zone that is not UTC (install tzdata, or set FTPD_TEST_TZ)`);
+	process.exit(1);
+}
+
 const tsc = join(projectRoot, "node_modules", ".bin", "tsc");
 
 step("Node tier: compile the pure modules");

@@ -5,7 +5,8 @@
  * buffer is shared by every session (lines are cut synchronously, within one feed); a session
  * keeps bytes of its own only for a line cut in two by the network, and only as many as it
  * has. Telnet commands (IAC IP, IAC DM before ABOR, RFC 959 4.1.3) are dropped, IAC IAC is
- * a literal 0xFF.
+ * a literal 0xFF, and an LF always ends a line, even right after an IAC (a client's stray 0xFF
+ * must not merge two commands and leave the first without a reply).
  */
 import {decodeUTF8, decodeASCII} from "./utf8";
 
@@ -112,6 +113,10 @@ export class LineSplitter {
 		const count = bytes.length;
 		for (let i = 0; i < count; i++) {
 			const b = bytes[i];
+			// LF ends the line whatever came before it: an IAC (or IAC WILL...) right before it is
+			// an unfinished Telnet command, dropped, and must not swallow the line's end
+			if ((b === 0x0A) && (telnet !== Telnet.None))
+				telnet = Telnet.None;
 			if (telnet !== Telnet.None) {
 				if (telnet === Telnet.Option) {
 					telnet = Telnet.None;

@@ -100,6 +100,29 @@ describe("bad input: lines, verbs, arguments, data-connection rules", function (
 		expect((await c.command("NOOP")).code).to.equal(200);
 	});
 
+	it("ends a line at an LF right after a Telnet IAC: every line gets its reply", async () => {
+		c.send(Buffer.from([...Buffer.from("NOOP"), 0xFF, 0x0A, ...Buffer.from("PWD\r\n")]));
+		expect((await c.reply()).code).to.equal(200);
+		expect((await c.reply()).code).to.equal(257);
+		// many lines at once, each ending in an unfinished Telnet command (IAC, IAC WILL) or a
+		// whole one before CRLF or LF: one reply each, in order, and nothing more
+		const endings = [[0xFF, 0x0A], [0xFF, 0x0D, 0x0A], [0xFF, 0xFB, 0x0A], [0xFF, 0xF4, 0x0D, 0x0A], [0xFF, 0xFF, 0x0A], [0x0D, 0x0A]];
+		const lines = [], expected = [];
+		for (let i = 0; i < 300; i++) {
+			const ending = endings[i % endings.length];
+			const verb = ["NOOP", "PWD", "SYST"][i % 3];
+			lines.push(Buffer.from(verb), Buffer.from(ending));
+			// IAC IAC is a literal 0xFF: not UTF-8
+			expected.push((ending[1] === 0xFF) ? 500 : {NOOP: 200, PWD: 257, SYST: 215}[verb]);
+		}
+		c.send(Buffer.concat(lines));
+		const got = [];
+		for (let i = 0; i < expected.length; i++)
+			got.push((await c.reply()).code);
+		expect(got).to.deep.equal(expected);
+		expect((await c.command("NOOP")).code).to.equal(200);
+	});
+
 	it("answers an unknown verb with 502, a missing argument with 501, RNTO without RNFR with 503", async () => {
 		expect((await c.command("FROB x")).code).to.equal(502);
 		expect((await c.command("RETR")).code).to.equal(501);

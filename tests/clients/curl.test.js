@@ -4,7 +4,7 @@
 import {expect} from "chai";
 import {join} from "node:path";
 import {writeFileSync} from "node:fs";
-import {FOLDER, sha, makeFile, shaOfFile, urlPath, must, remote, fetchRemote, serverPerSuite} from "./support.js";
+import {FOLDER, sha, makeFile, shaOfFile, urlPath, must, remote, fetchRemote, serverPerTest} from "./support.js";
 
 const MODES = [
 	{name: "EPSV (default)", flags: [], verb: "EPSV"},
@@ -27,7 +27,8 @@ function dirLine(name) {
 describe("clients: curl", function () {
 	this.timeout(120000);
 	const ctx = {};
-	serverPerSuite(ctx);
+	// a fresh image per test: a mode that fails leaves its folder and files to itself
+	serverPerTest(ctx);
 
 	for (const mode of MODES) {
 		it(`completes the scenario in ${mode.name}`, async () => {

@@ -147,6 +147,25 @@ export function serverPerSuite(ctx, args = []) {
 	});
 }
 
+/**
+ * The same with a server of its own for each test (a fresh image): a test that fails, leaving
+ * files, folders or a stuck session behind, cannot make the next one fail.
+ */
+export function serverPerTest(ctx, args = []) {
+	beforeEach(async function () {
+		this.timeout(30000);
+		ctx.server = await startServer({args});
+	});
+	afterEach(async function () {
+		if ((this.currentTest?.state === "failed") && ctx.server) {
+			const lines = ctx.server.stderr.split("\n");
+			console.log(`    --- last lines of the server log (${ctx.server.url}):\n` + lines.slice(-60).map(l => "    | " + l).join("\n"));
+		}
+		await ctx.server?.dispose();
+		ctx.server = undefined;
+	});
+}
+
 /** The server's resident memory in KiB (Linux /proc). */
 export function residentKiB(server) {
 	const status = readFileSync(`/proc/${server.proc.pid}/status`, "utf8");

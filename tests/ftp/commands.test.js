@@ -33,14 +33,11 @@ async function retr(c, verb) {
 describe("commands: the whole table", function () {
 	this.timeout(60000);
 	let server, c;
-	before(async () => {
-		server = await startServer();
-		c = await RawClient.login(server.port);
-	});
-	after(async () => {
-		c?.close();
-		await server?.dispose();
-	});
+	before(async () => { server = await startServer(); });
+	after(async () => { await server?.dispose(); });
+	// a session per test: one left mid-reply or logged out by a failure does not touch the next
+	beforeEach(async () => { c = await RawClient.login(server.port); });
+	afterEach(() => c?.close());
 
 	it("HELP lists every verb of the table, and HELP <verb> gives its syntax", async () => {
 		const help = await c.command("HELP");
@@ -113,12 +110,16 @@ describe("commands: the whole table", function () {
 	});
 
 	it("STAT tells the session's state; STAT <path> lists over the control connection", async () => {
+		expect((await c.command("MKD statdir")).code).to.equal(257);
+		expect((await stor(c, "STOR statdir/s.bin", randomBytes(4321))).done.code).to.equal(226);
 		const stat = await c.command("STAT");
 		expect(stat.code).to.equal(211);
 		expect(stat.text).to.include("Connected from 127.0.0.1");
-		const listing = await c.command("STAT /");
+		const listing = await c.command("STAT /statdir");
 		expect(listing.code).to.equal(213);
-		expect(listing.text).to.match(/\n -rw-r--r-- 1 ftp ftp +1234 .* m\.bin\n/);
+		expect(listing.text).to.match(/\n -rw-r--r-- 1 ftp ftp +4321 .* s\.bin\n/);
+		expect(listing.text.split("\n")).to.have.length(3);
+		expect((await c.command("STAT /")).text).to.match(/\n drwx.* statdir\n/);
 	});
 
 	it("STOU stores under a new name given in the 150 reply (RFC 1123 4.1.2.9)", async () => {
@@ -164,10 +165,15 @@ describe("commands: the whole table", function () {
 	});
 
 	it("refuses CWD into a file and SIZE of a folder", async () => {
-		expect((await c.command("CWD r2")).code).to.equal(550);
-		expect((await c.command("SIZE rdir")).code).to.equal(550);
-		expect((await c.command("CWD rdir/")).code).to.equal(250);
+		expect((await stor(c, "STOR cwdfile", Buffer.from("file"))).done.code).to.equal(226);
+		expect((await c.command("MKD cwddir")).code).to.equal(257);
+		expect((await c.command("CWD cwdfile")).code).to.equal(550);
+		expect((await c.command("PWD")).text).to.equal('257 "/" is the current directory.');
+		expect((await c.command("SIZE cwddir")).code).to.equal(550);
+		expect((await c.command("CWD cwddir/")).code).to.equal(250);
+		expect((await c.command("PWD")).text).to.equal('257 "/cwddir" is the current directory.');
 		expect((await c.command("CWD ..")).code).to.equal(250);
+		expect((await c.command("PWD")).text).to.equal('257 "/" is the current directory.');
 	});
 
 	it("REIN logs out and keeps the connection; USER/PASS logs in again", async () => {

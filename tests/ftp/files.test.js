@@ -2,7 +2,7 @@
 // kill -9), a full volume, modification times, and the user's app sharing the volume.
 import {expect} from "chai";
 import {randomBytes, createHash} from "node:crypto";
-import {mkdirSync, mkdtempSync, writeFileSync, symlinkSync, truncateSync, statSync} from "node:fs";
+import {mkdirSync, mkdtempSync, writeFileSync, symlinkSync, truncateSync, statSync, readdirSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startServer} from "./server.js";
@@ -45,10 +45,10 @@ async function partialStor(client, path, total, sent) {
 
 describe("files: nothing outside the served root", function () {
 	this.timeout(60000);
-	let server, outsideSize;
+	let server, outsideSize, root;
 	before(async () => {
 		const base = mkdtempSync(join(tmpdir(), "ftpd-root-"));
-		const root = join(base, "served");
+		root = join(base, "served");
 		mkdirSync(root);
 		mkdirSync(join(root, "sub"));
 		writeFileSync(join(root, "inside.txt"), "inside");
@@ -94,6 +94,22 @@ describe("files: nothing outside the served root", function () {
 		});
 	}
 
+	it("stays at the root on CWD .. there (250, PWD /), and resolves ../inside.txt to /inside.txt", async () => {
+		const c = await RawClient.login(server.port);
+		expect((await c.command("CWD ..")).code).to.equal(250);
+		expect((await c.command("PWD")).text).to.equal('257 "/" is the current directory.');
+		expect((await c.command("CDUP")).code).to.equal(250);
+		expect((await c.command("PWD")).text).to.equal('257 "/" is the current directory.');
+		expect((await c.command("SIZE ../inside.txt")).text).to.equal("213 6");
+		expect((await c.command("SIZE /../../inside.txt")).text).to.equal("213 6");
+		expect((await retr(c, "../inside.txt")).bytes.toString()).to.equal("inside");
+		expect((await c.command("CWD sub")).code).to.equal(250);
+		expect((await c.command("SIZE ../../inside.txt")).text).to.equal("213 6");
+		expect((await c.command("CWD ../..")).code).to.equal(250);
+		expect((await c.command("PWD")).text).to.equal('257 "/" is the current directory.');
+		c.close();
+	});
+
 	it("answers bad names clearly: NUL, CR inside a name, over-long paths and lines", async () => {
 		const c = await RawClient.login(server.port);
 		c.send(Buffer.from("SIZE a\0b\r\n"));
@@ -103,6 +119,41 @@ describe("files: nothing outside the served root", function () {
 		expect((await c.command("MKD " + "x".repeat(2000))).code).to.equal(500);
 		expect((await c.command("NOOP")).code).to.equal(200);
 		c.close();
+	});
+
+	it("never lists nor serves an upload's temporary (LIST -a, MLSD, NLST -a, STAT, MLST, SIZE, RETR)", async () => {
+		const c = await RawClient.login(server.port);
+		const lister = await RawClient.login(server.port);
+		try {
+			// an upload in progress has its temporary beside the target, on the real folder
+			const upload = await partialStor(c, "sub/coming.bin", 1 << 20, 64 * 1024);
+			const temporary = readdirSync(join(root, "sub")).find(name => name.startsWith(".ftpd-part-"));
+			expect(temporary, "the upload's temporary, on disk").to.be.a("string");
+			const stat = await lister.command("STAT -a sub");
+			expect(stat.code).to.equal(213);
+			expect(stat.text).not.to.include(".ftpd-part-");
+			expect((await lister.command(`SIZE sub/${temporary}`)).code).to.equal(550);
+			expect((await lister.command(`MLST sub/${temporary}`)).code).to.equal(550);
+			upload.end();
+			expect((await c.reply()).code).to.equal(226);
+			// one left behind as if its upload were still going on: the listings that need the
+			// data channel (held by the upload while it runs) see it now
+			writeFileSync(join(root, "sub", temporary), "partial");
+			for (const verb of ["LIST -a sub", "MLSD sub", "NLST -a sub", "LIST -la sub"]) {
+				const data = await lister.passive();
+				expect((await lister.command(verb)).code, verb).to.equal(150);
+				const text = (await readAll(data)).toString();
+				expect((await lister.reply()).code, verb).to.equal(226);
+				expect(text, verb).to.include("coming.bin");
+				expect(text, verb).not.to.include(".ftpd-part-");
+			}
+			expect((await lister.command("STAT -a sub")).text).not.to.include(".ftpd-part-");
+			expect((await retr(lister, `sub/${temporary}`)).reply.code).to.equal(550);
+		}
+		finally {
+			c.close();
+			lister.close();
+		}
 	});
 
 	it("keeps symlinks out of listings and refuses to enter or read them", async () => {
@@ -125,6 +176,14 @@ describe("files: uploads that lose nothing", function () {
 	before(async () => { server = await startServer(); });
 	after(async () => { await server?.dispose(); });
 
+	/** A file of its own for each test, holding `original`: a test that fails leaves the others theirs. */
+	async function seedOriginal(path) {
+		const c = await RawClient.login(server.port);
+		expect((await stor(c, path, original)).code).to.equal(226);
+		c.close();
+		return path;
+	}
+
 	async function expectOriginal(path) {
 		const c = await RawClient.login(server.port);
 		const {reply, bytes} = await retr(c, path);
@@ -138,43 +197,70 @@ describe("files: uploads that lose nothing", function () {
 		c.close();
 	}
 
-	before(async () => {
-		const c = await RawClient.login(server.port);
-		expect((await stor(c, "keep.bin", original)).code).to.equal(226);
-		c.close();
-	});
-
 	for (const percent of [10, 50, 99]) {
 		it(`keeps the old file when the client vanishes (reset) at ${percent} %`, async () => {
 			const total = 1024 * 1024;
+			const path = await seedOriginal(`reset-${percent}.bin`);
 			const c = await RawClient.login(server.port);
-			const data = await partialStor(c, "keep.bin", total, Math.floor(total * percent / 100));
+			const data = await partialStor(c, path, total, Math.floor(total * percent / 100));
 			data.resetAndDestroy();
 			c.socket.resetAndDestroy();
 			await sleep(300);
-			await expectOriginal("keep.bin");
+			await expectOriginal(path);
 		});
 		it(`keeps the old file when the client closes both connections at ${percent} %`, async () => {
 			const total = 1024 * 1024;
+			const path = await seedOriginal(`closed-${percent}.bin`);
 			const c = await RawClient.login(server.port);
-			const data = await partialStor(c, "keep.bin", total, Math.floor(total * percent / 100));
+			const data = await partialStor(c, path, total, Math.floor(total * percent / 100));
 			// a killed client: the kernel closes both with FIN
 			c.socket.destroy();
 			data.destroy();
 			await sleep(300);
-			await expectOriginal("keep.bin");
+			await expectOriginal(path);
 		});
 	}
 
 	it("keeps the old file on ABOR (426, then 226)", async () => {
+		const path = await seedOriginal("abor.bin");
 		const c = await RawClient.login(server.port);
-		const data = await partialStor(c, "keep.bin", 1 << 20, 300 * 1024);
+		const data = await partialStor(c, path, 1 << 20, 300 * 1024);
 		data.on("error", () => {});
 		expect((await c.command("ABOR")).code).to.equal(426);
 		expect((await c.reply()).code).to.equal(226);
 		expect((await c.command("NOOP")).code).to.equal(200);
 		c.close();
-		await expectOriginal("keep.bin");
+		await expectOriginal(path);
+	});
+
+	it("never lists an upload's temporary name in STAT while the upload is in progress", async () => {
+		// the one data channel is the upload's while it runs: STAT lists over the control
+		// connection (LIST, MLSD and NLST are checked against a temporary on a folder, above)
+		const path = await seedOriginal("listed.bin");
+		const uploader = await RawClient.login(server.port);
+		const lister = await RawClient.login(server.port);
+		try {
+			for (const [target, was] of [[path, original.length], ["growing.bin", undefined]]) {
+				const data = await partialStor(uploader, target, 1 << 20, 200 * 1024);
+				for (const line of ["STAT .", "STAT -a .", "STAT -la /"]) {
+					const stat = await lister.command(line);
+					expect(stat.code, line).to.equal(213);
+					expect(stat.text, line).not.to.include(".ftpd-part-");
+					// the old file is listed as it was; a new one not until it is complete
+					if (was === undefined)
+						expect(stat.text, line).not.to.include(target);
+					else
+						expect(stat.text, line).to.match(new RegExp(` ${was} .* ${target.replace(".", "\\.")}\n`));
+				}
+				data.end(randomBytes(1000));
+				expect((await uploader.reply()).code).to.equal(226);
+				expect((await lister.command(`SIZE ${target}`)).text).to.equal(`213 ${200 * 1024 + 1000}`);
+			}
+		}
+		finally {
+			uploader.close();
+			lister.close();
+		}
 	});
 
 	it("replaces the file once an upload completes", async () => {
@@ -292,16 +378,33 @@ describe("files: modification times", function () {
 			server = await startServer({dir, image});
 			c = await RawClient.login(server.port);
 			expect((await c.command("MDTM t.bin")).text).to.equal(mdtm.text);
-			expect((await c.command("MFMT 20200102030405 t.bin")).code).to.equal(213);
-			expect((await c.command("MDTM t.bin")).text).to.equal("213 20200102030405");
-			const data = await c.passive();
-			await c.command("LIST t.bin");
-			expect((await readAll(data)).toString()).to.match(/ Jan  2  2020 t\.bin\r\n$/);
-			await c.reply();
+			// 20:15 UTC on 2 January is 3 January in any zone east of UTC+03:45, 21:15 is
+			// 2 January west of UTC; the tests run in a zone that is not UTC (scripts/test.js):
+			// every time is UTC (RFC 3659 for MDTM and MLSx; LIST the same)
+			expect((await c.command("MFMT 20200102201505 t.bin")).code).to.equal(213);
+			expect((await c.command("MDTM t.bin")).text).to.equal("213 20200102201505");
+			const list = async () => {
+				const data = await c.passive();
+				expect((await c.command("LIST t.bin")).code).to.equal(150);
+				const text = (await readAll(data)).toString();
+				expect((await c.reply()).code).to.equal(226);
+				return text;
+			};
+			expect(await list()).to.match(/ Jan  2  2020 t\.bin\r\n$/);
 			const mlsd = await c.passive();
 			await c.command("MLSD");
-			expect((await readAll(mlsd)).toString()).to.include("modify=20200102030405;");
+			expect((await readAll(mlsd)).toString()).to.include("modify=20200102201505;");
 			await c.reply();
+			expect((await c.command("MLST t.bin")).text).to.include("modify=20200102201505;");
+			// a recent time shows its hour and minute: UTC's
+			const recent = new Date(Math.floor(Date.now() / 60000) * 60000 - 3 * 86400000 + 7 * 60000);
+			const two = n => String(n).padStart(2, "0");
+			const stamp = `${recent.getUTCFullYear()}${two(recent.getUTCMonth() + 1)}${two(recent.getUTCDate())}${two(recent.getUTCHours())}${two(recent.getUTCMinutes())}00`;
+			expect((await c.command(`MFMT ${stamp} t.bin`)).code).to.equal(213);
+			expect((await c.command("MDTM t.bin")).text).to.equal(`213 ${stamp}`);
+			const month = recent.toLocaleString("en-US", {month: "short", timeZone: "UTC"});
+			const day = String(recent.getUTCDate()).padStart(2, " ");
+			expect(await list()).to.match(new RegExp(` ${month} ${day} ${two(recent.getUTCHours())}:${two(recent.getUTCMinutes())} t\\.bin\r\n$`));
 			expect((await c.command("MFMT 2020 t.bin")).code).to.equal(501);
 			c.close();
 		}

@@ -53,11 +53,21 @@ export class RawClient {
 		return {code: Number(first[1]), text};
 	}
 
-	/** The next reply (code 0 and closed: true once the server closed the connection). */
+	/**
+	 * The next reply (code 0 and closed: true once the server closed the connection). A wait
+	 * that times out takes its waiter back, so the reply that comes late is the next wait's,
+	 * not lost to the abandoned one (which put every later reply one off).
+	 */
 	reply(timeout = 10000) {
 		return new Promise((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error("no reply in time")), timeout);
-			this.waiters.push({resolve: value => { clearTimeout(timer); resolve(value); }});
+			const waiter = {resolve: value => { clearTimeout(timer); resolve(value); }};
+			const timer = setTimeout(() => {
+				const at = this.waiters.indexOf(waiter);
+				if (at >= 0)
+					this.waiters.splice(at, 1);
+				reject(new Error(`no reply in ${timeout} ms`));
+			}, timeout);
+			this.waiters.push(waiter);
 			this.#pump();
 		});
 	}

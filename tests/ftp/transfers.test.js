@@ -35,15 +35,14 @@ function rssKiB(pid) {
 describe("transfers: byte-exact sizes, both directions, passive and active", function () {
 	this.timeout(120000);
 	let server, c;
-	before(async () => {
-		server = await startServer({args: ["--image-size", String(48 * 1024 * 1024)]});
+	before(async () => { server = await startServer({args: ["--image-size", String(48 * 1024 * 1024)]}); });
+	after(async () => { await server?.dispose(); });
+	// a session per test: a failure that leaves a reply unread does not shift the next test's
+	beforeEach(async () => {
 		c = await RawClient.login(server.port);
 		await c.command("TYPE I");
 	});
-	after(async () => {
-		c?.close();
-		await server?.dispose();
-	});
+	afterEach(() => c?.close());
 
 	for (const mode of ["passive", "active"]) {
 		for (const size of SIZES) {
@@ -74,16 +73,24 @@ describe("transfers: RETR from the image, in place, at block boundaries", functi
 	this.timeout(120000);
 	const BLOCK_SIZES = [0, 1, 100, 127, 128, 129, 1000, 4095, 4096, 4097, 8191, 8192, 8193, 3 * 4096 + 17, 1024 * 1024 + 1];
 	let server, c;
+	/** size -> the bytes of b<size>, stored before the tests (each RETR test stores its own) */
 	const files = new Map();
 	before(async () => {
 		server = await startServer({args: ["--image-size", String(16 * 1024 * 1024)]});
 		c = await RawClient.login(server.port);
 		await c.command("TYPE I");
+		for (const size of [100, 129, 4097, 8193, 1024 * 1024 + 1]) {
+			files.set(size, randomBytes(size));
+			await stor(`b${size}`, files.get(size));
+		}
+		c.close();
 	});
-	after(async () => {
-		c?.close();
-		await server?.dispose();
+	after(async () => { await server?.dispose(); });
+	beforeEach(async () => {
+		c = await RawClient.login(server.port);
+		await c.command("TYPE I");
 	});
+	afterEach(() => c?.close());
 
 	async function stor(name, bytes) {
 		const data = await c.passive();
@@ -106,9 +113,8 @@ describe("transfers: RETR from the image, in place, at block boundaries", functi
 	for (const size of BLOCK_SIZES) {
 		it(`RETR ${size} bytes`, async () => {
 			const bytes = randomBytes(size);
-			files.set(size, bytes);
-			await stor(`b${size}`, bytes);
-			const back = await retr(`b${size}`);
+			await stor(`r${size}`, bytes);
+			const back = await retr(`r${size}`);
 			expect(back.length).to.equal(size);
 			expect(sha(back)).to.equal(sha(bytes));
 		});
@@ -257,11 +263,12 @@ describe("transfers: interruptions end cleanly", function () {
 		const cycle = async () => {
 			const c = await RawClient.login(server.port);
 			let data = await c.passive();
-			await c.command("RETR big.bin");
-			await new Promise(resolve => data.once("data", resolve));
-			expect((await c.command("ABOR")).code).to.be.oneOf([426, 226]);
+			expect((await c.command("RETR big.bin")).code).to.equal(150);
+			// held back after its first bytes, 12 MiB cannot have been sent whole
+			await new Promise(resolve => data.once("data", () => { data.pause(); resolve(); }));
+			expect((await c.command("ABOR")).code).to.equal(426);
+			expect((await c.reply()).code).to.equal(226);
 			data.destroy();
-			await c.reply(5000).catch(() => undefined);
 			data = await c.passive();
 			await c.command("RETR big.bin");
 			await new Promise(resolve => data.once("data", resolve));
@@ -277,5 +284,73 @@ describe("transfers: interruptions end cleanly", function () {
 			await cycle();
 		const after = rssKiB(server.proc.pid);
 		expect(after - before, `RSS ${before} → ${after} KiB`).to.be.lessThan(1024);
+	});
+});
+
+describe("transfers: a data connection from another address", function () {
+	this.timeout(60000);
+	let server;
+	before(async () => { server = await startServer(); });
+	after(async () => { await server?.dispose(); });
+
+	/** Connects to the PASV port from 127.0.0.2; resolves what it received once the server closed it. */
+	function thief(port, bytes) {
+		return new Promise((resolve, reject) => {
+			const socket = net.connect({port, host: "127.0.0.1", localAddress: "127.0.0.2"});
+			const received = [];
+			socket.on("connect", () => { if (bytes) socket.write(bytes); });
+			socket.on("data", chunk => received.push(chunk));
+			socket.on("error", () => {});
+			socket.on("close", () => resolve(Buffer.concat(received)));
+			setTimeout(() => { socket.destroy(); reject(new Error("the server did not close the connection from 127.0.0.2")); }, 10000);
+		});
+	}
+
+	async function pasvPort(c) {
+		const reply = await c.command("PASV");
+		expect(reply.code).to.equal(227);
+		const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(reply.text);
+		return Number(m[5]) * 256 + Number(m[6]);
+	}
+
+	function connect(port) {
+		const socket = net.connect(port, "127.0.0.1");
+		return new Promise((resolve, reject) => { socket.once("connect", () => resolve(socket)); socket.once("error", reject); });
+	}
+
+	it("is refused at a PASV port (RFC 2577); the transfer then goes on from 127.0.0.1", async () => {
+		const c = await RawClient.login(server.port);
+		try {
+			await c.command("TYPE I");
+			// an upload: what the other address sends never reaches the file
+			const good = randomBytes(300 * 1024);
+			let port = await pasvPort(c);
+			await thief(port, Buffer.alloc(64 * 1024, 0x58));
+			let data = await connect(port);
+			expect((await c.command("STOR stolen.bin")).code).to.equal(150);
+			data.end(good);
+			expect((await c.reply()).code).to.equal(226);
+			// a download: the other address gets nothing, the client everything
+			port = await pasvPort(c);
+			expect((await thief(port)).length).to.equal(0);
+			data = await connect(port);
+			const received = readAll(data);
+			expect((await c.command("RETR stolen.bin")).code).to.equal(150);
+			expect(sha(await received)).to.equal(sha(good));
+			expect((await c.reply()).code).to.equal(226);
+			// and a connection from the other address after RETR was sent, while the
+			// server waits for its data connection
+			port = await pasvPort(c);
+			const opening = c.command("RETR stolen.bin");
+			expect((await thief(port)).length).to.equal(0);
+			data = await connect(port);
+			const again = readAll(data);
+			expect((await opening).code).to.equal(150);
+			expect(sha(await again)).to.equal(sha(good));
+			expect((await c.reply()).code).to.equal(226);
+		}
+		finally {
+			c.close();
+		}
 	});
 });

@@ -77,6 +77,38 @@ describe("LineSplitter", () => {
 		expect(split([0xff, 0xf4, 0xff, 0xf2, ...Buffer.from("ABOR\r\n")])).to.deep.equal(["ABOR"]);
 		expect(split([0xff, 0xfb, 0x01, ...Buffer.from("NOOP\r\n")])).to.deep.equal(["NOOP"]);
 	});
+	it("ends the line at an LF right after an IAC (or IAC WILL), in one chunk or split after the IAC", () => {
+		const noop = [...Buffer.from("NOOP")];
+		expect(split([...noop, 0xff, 0x0a, ...Buffer.from("PWD\r\n")])).to.deep.equal(["NOOP", "PWD"]);
+		expect(split([...noop, 0xff, 0x0d, 0x0a, ...Buffer.from("PWD\r\n")])).to.deep.equal(["NOOP", "PWD"]);
+		expect(split([...noop, 0xff, 0xfb, 0x0a, ...Buffer.from("PWD\r\n")])).to.deep.equal(["NOOP", "PWD"]);
+		expect(split([...noop, 0xff], [0x0a], "PWD\r\n")).to.deep.equal(["NOOP", "PWD"]);
+		expect(split([...noop, 0xff, 0xfd], [0x0a, ...Buffer.from("PWD\r\n")])).to.deep.equal(["NOOP", "PWD"]);
+		// after it, Telnet handling is as before: IAC IAC is still a data byte
+		expect(split([...noop, 0xff, 0x0a, 0x41, 0xff, 0xff, 0x0a])).to.deep.equal(["NOOP", {problem: "not UTF-8"}]);
+	});
+	it("gives every fuzzed line its own line or problem, whatever bytes come before its LF", () => {
+		// deterministic pseudo-random bytes (no LF inside a line): one result per line, always
+		let seed = 11;
+		const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+		const bytes = [];
+		const count = 2000;
+		for (let n = 0; n < count; n++) {
+			const length = Math.floor(random() * 12);
+			for (let i = 0; i < length; i++) {
+				const pick = random();
+				bytes.push(pick < 0.3 ? 0xff : pick < 0.4 ? 0xfb + Math.floor(random() * 4) : 0x20 + Math.floor(random() * 0x5f));
+			}
+			bytes.push(...(random() < 0.5 ? [0x0d, 0x0a] : [0x0a]));
+		}
+		const chunks = [];
+		for (let at = 0; at < bytes.length;) {
+			const size = 1 + Math.floor(random() * 50);
+			chunks.push(bytes.slice(at, at + size));
+			at += size;
+		}
+		expect(split(...chunks)).to.have.lengthOf(count);
+	});
 });
 
 describe("parseCommand", () => {
