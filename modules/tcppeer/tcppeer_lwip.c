@@ -3,7 +3,7 @@
  * sockets ($(MODULES)/io/socket/lwip/tcp.c) is still there, as lwIP knows it now.
  *
  * That socket module is the SDK's, not ours, and has no such query. What it does when the
- * peer goes (Moddable SDK 5.x):
+ * peer goes (Moddable SDK 8.2.3, the version this project builds with):
  * - a FIN: lwIP calls its tcpReceive with no pbuf, which removes the pcb's callbacks and sets
  *   kTCPError in the record's `triggered` at once (on ESP32 in lwIP's own thread), then posts
  *   a message to the machine; when that message is delivered, tcpDeliver moves the flag to
