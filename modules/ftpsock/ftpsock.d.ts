@@ -45,6 +45,11 @@ declare module "ftpsock" {
 		readonly remotePort: number;
 		/** bytes moved by the current or last transfer */
 		readonly bytes: number;
+		/**
+		 * µs since the last receiveFile met the peer's FIN (its end of file), at least: how much
+		 * of tcppeer's grace for the control connection has passed already. -1 when it did not.
+		 */
+		readonly sinceEnd: number;
 		/** file → socket from `offset`; resolves with the bytes sent once all are handed to the kernel/stack */
 		sendFile(path: string, offset: number, options?: TransferOptions): Promise<number>;
 		/** socket → file until EOF; mode "w" truncates, "a" appends; `offset` resumes a "w" at that byte. Resolves after EOF, when every byte is written and the file is closed. */

@@ -56,6 +56,7 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	get remoteAddress() @ "xs_ftpsock_connection_get_remoteAddress";
 	get remotePort() @ "xs_ftpsock_connection_get_remotePort";
 	get bytes() @ "xs_ftpsock_connection_get_bytes";
+	get sinceEnd() @ "xs_ftpsock_connection_get_sinceEnd";
 	sendFile(path, offset, options) {
 		return new Promise((resolve, reject) => {
 			const code = sendFile.call(this, path, offset, idleTimeout(options), settle(resolve, reject));

@@ -140,17 +140,20 @@ struct xsFtpSockConnectionRecord {
 	uint8_t remembered;
 	uint8_t eof;
 	uint8_t counted;			// in the NetworkSockets instrumentation
+	uint8_t ended;				// the last receive met the peer's FIN, at seenFinAt
 
 	// copies of the lwIP side, made in lwIP context for the XS side
 	uint32_t seenAcked;
 	err_t seenError;
 	uint8_t seenEvents;
+	uint32_t seenFinAt;
 
 	// lwIP side
 	struct tcp_pcb *pcb;		// NULL once detached, closed, aborted or reset
 	struct xsFtpSockListenerRecord *listener;	// that accepted it, until it collects it
 	struct pbuf *received;		// not yet taken by the XS side
 	uint32_t acked;				// bytes ever acknowledged on this connection (wraps)
+	uint32_t finAt;				// modMilliseconds() when lwIP processed the peer's FIN
 	err_t error;
 	uint8_t events;
 	uint8_t owned;				// an XS object refers to the record
@@ -307,6 +310,7 @@ static void connectionObserve(xsFtpSockConnection connection)
 	connection->seenAcked = connection->acked;
 	connection->seenError = connection->error;
 	connection->seenEvents = connection->events;
+	connection->seenFinAt = connection->finAt;
 }
 
 static void connectionDiscardReceived(xsFtpSockConnection connection)
@@ -374,6 +378,7 @@ err_t connectionOnReceive(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 
 	(void)err;		// always ERR_OK
 	if (!p) {
+		connection->finAt = modMilliseconds();
 		connection->events |= kEventFin;
 		connectionPost(connection);
 		return ERR_OK;
@@ -1187,6 +1192,7 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 		return;
 	}
 	connection->file = file;		// no buffer: the received pbufs are written as they are
+	connection->ended = 0;
 	connectionBegin(the, connection, kStateReceiveFile, &xsArg(3), &xsArg(4));
 }
 
@@ -1281,6 +1287,21 @@ void xs_ftpsock_connection_get_bytes(xsMachine *the)
 	xsFtpSockConnection connection = connectionGet(the);
 
 	xsmcSetNumber(xsResult, connection ? (xsNumberValue)connection->bytes : 0);
+}
+
+// µs since the last receive met the peer's FIN (tcppeer times its grace from there), at least,
+// or -1: the clock counts whole milliseconds, so one less than it counts.
+void xs_ftpsock_connection_get_sinceEnd(xsMachine *the)
+{
+	xsFtpSockConnection connection = connectionGet(the);
+	uint32_t elapsed;
+
+	if (!connection || !connection->ended) {
+		xsmcSetInteger(xsResult, -1);
+		return;
+	}
+	elapsed = modMilliseconds() - connection->seenFinAt;
+	xsmcSetNumber(xsResult, elapsed ? ((xsNumberValue)(elapsed - 1) * 1000) : 0);
 }
 
 xsFtpSockConnection connectionGet(xsMachine *the)
@@ -1570,8 +1591,10 @@ const char *pumpReceiveFile(xsFtpSockConnection connection)
 	}
 	if (result < 0)
 		return volumeErrorName(result);
-	if (connection->seenEvents & kEventFin)
+	if (connection->seenEvents & kEventFin) {
+		connection->ended = 1;
 		return kSettled;		// the client's FIN: end of file in stream mode (RFC 959 3.4.1)
+	}
 	if (connection->seenEvents & kEventError)
 		return errorName(connection->seenError, 0);
 	return NULL;

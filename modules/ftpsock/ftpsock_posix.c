@@ -96,6 +96,7 @@ struct xsFtpSockConnectionRecord {
 	uint16_t run;
 	uint16_t runCount;
 	uint64_t bytes;
+	gint64 ended;				// monotonic µs the last receive met the peer's FIN; 0: it did not
 	uint8_t state;
 	uint8_t remembered;
 };
@@ -275,6 +276,7 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 		return;
 	}
 	connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
+	connection->ended = 0;
 	connectionBegin(the, connection, kStateReceiveFile, G_IO_IN, &xsArg(3), &xsArg(4));
 }
 
@@ -356,6 +358,17 @@ void xs_ftpsock_connection_get_bytes(xsMachine *the)
 	xsFtpSockConnection connection = connectionGet(the);
 
 	xsmcSetNumber(xsResult, connection ? (xsNumberValue)connection->bytes : 0);
+}
+
+// µs since the last receive met the peer's FIN (tcppeer times its grace from there), or -1.
+void xs_ftpsock_connection_get_sinceEnd(xsMachine *the)
+{
+	xsFtpSockConnection connection = connectionGet(the);
+
+	if (connection && connection->ended)
+		xsmcSetNumber(xsResult, (xsNumberValue)(g_get_monotonic_time() - connection->ended));
+	else
+		xsmcSetInteger(xsResult, -1);
 }
 
 xsFtpSockConnection connectionGet(xsMachine *the)
@@ -715,8 +728,10 @@ const char *pumpReceiveFile(xsFtpSockConnection connection)
 			connection->bytes += count;
 			connection->progress = g_get_monotonic_time();
 		}
-		else if (0 == count)
+		else if (0 == count) {
+			connection->ended = g_get_monotonic_time();
 			return kSettled;		// the client's FIN: end of file in stream mode (RFC 959 3.4.1)
+		}
 		else if (EINTR == errno)
 			continue;
 		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))

@@ -106,12 +106,12 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	 * Asked before an upload is committed: a client that dies closes both of its connections,
 	 * and the data connection's FIN alone looks like the end of a complete upload.
 	 */
-	confirmPeer(): Promise<boolean> {
+	confirmPeer(elapsed: number): Promise<boolean> {
 		if (this.#closed || this.#ended || this.#closing)
 			return Promise.resolve(false);
 		// where the stack cannot tell (tcppeer_lwip.c), the socket's onError within the grace does
 		return new Promise(resolve => {
-			if (!confirm(this.#socket, open => resolve(open && !this.#ended)))
+			if (!confirm(this.#socket, open => resolve(open && !this.#ended), elapsed))
 				resolve(false);
 		});
 	}

@@ -165,7 +165,7 @@ export class Session {
 				// a client that dies closes both connections: its data FIN looks like a complete
 				// upload, so the old file is replaced only if the control connection is still
 				// open at the socket layer once a trailing FIN or RST has had its grace
-				if (!await this.control.confirmPeer())
+				if (!await this.control.confirmPeer(connection.sinceEnd))
 					throw new Error("ECONNRESET");
 				this.server.files.rename(replacing.temporary, replacing.path);
 			}

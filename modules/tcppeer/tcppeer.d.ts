@@ -12,5 +12,5 @@ declare module "tcppeer" {
 	 * the event loop once the peer has had a grace (derived from the connection's round-trip
 	 * time where the stack knows it) for its FIN or RST to arrive, with whether it still has not.
 	 */
-	export function confirm(socket: TCP, callback: (open: boolean) => void): boolean;
+	export function confirm(socket: TCP, callback: (open: boolean) => void, elapsed?: number): boolean;
 }

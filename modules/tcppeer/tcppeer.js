@@ -5,4 +5,4 @@
  * tcppeer_lwip.c beside the SDK's lwIP socket module. See tcppeer.d.ts.
  */
 
-export function confirm(socket, callback) @ "xs_tcppeer_confirm";
+export function confirm(socket, callback, elapsed) @ "xs_tcppeer_confirm";

@@ -27,8 +27,10 @@
  * the FIN or RST was processed by lwIP in time and no unread command bytes hold it back.
  *
  * The grace is a constant: lwIP's round-trip estimate (pcb->sa, pcb->sv) counts 500 ms ticks,
- * no measure for milliseconds, and the pcb is not ours to read from this thread. On a device,
- * committing an upload's file to flash before this check already takes milliseconds.
+ * no measure for milliseconds, and the pcb is not ours to read from this thread. It is timed
+ * from when lwIP processed the data connection's FIN (ftpsock's sinceEnd, passed as `elapsed`):
+ * on a device, committing the upload's file to flash before this check already takes
+ * milliseconds of it, and only what is left of it is waited (at least one turn of the loop).
  */
 
 #include "xsmc.h"
@@ -105,11 +107,13 @@ uint8_t tcpPeerState(xsMachine *the, xsSlot *socket)
 	return kPeerOpen;
 }
 
-// confirm(socket, callback): false when the peer is gone now (no callback follows); else true,
-// and callback(open) is called from the machine's timers once the grace has passed.
+// confirm(socket, callback[, elapsed]): false when the peer is gone now (no callback follows);
+// else true, and callback(open) is called from the machine's timers once the grace, timed from
+// `elapsed` µs ago, has passed.
 void xs_tcppeer_confirm(xsMachine *the)
 {
 	TCPPeerWait wait;
+	int remaining = kTCPPeerGrace;
 
 	if (kPeerGone == tcpPeerState(the, &xsArg(0))) {
 		xsmcSetFalse(xsResult);
@@ -117,6 +121,11 @@ void xs_tcppeer_confirm(xsMachine *the)
 	}
 	if (!xsmcIsCallable(xsArg(1)))
 		xsTypeError("no callback");
+	if (xsmcArgc > 2) {
+		xsNumberValue elapsed = xsmcToNumber(xsArg(2));
+		if (elapsed > 0)		// NaN and -1 (no FIN known): none
+			remaining = (elapsed >= (kTCPPeerGrace * 1000)) ? 0 : (kTCPPeerGrace - (int)(elapsed / 1000));
+	}
 	wait = c_calloc(1, sizeof(TCPPeerWaitRecord));
 	if (!wait)
 		xsRangeError("no memory");
@@ -125,7 +134,7 @@ void xs_tcppeer_confirm(xsMachine *the)
 	wait->callback = xsArg(1);
 	xsRemember(wait->socket);
 	xsRemember(wait->callback);
-	if (!modTimerAdd(kTCPPeerGrace, 0, tcpPeerWaited, &wait, sizeof(wait))) {
+	if (!modTimerAdd(remaining, 0, tcpPeerWaited, &wait, sizeof(wait))) {
 		xsForget(wait->callback);
 		xsForget(wait->socket);
 		c_free(wait);

@@ -52,6 +52,8 @@ void xs_lin_listener_destructor(void *data);
 #define kTCPPeerGraceMin (500)
 #define kTCPPeerGraceMax (20000)
 #define kTCPPeerGraceDefault (2000)		// when the kernel tells no round trip
+static gint64 tcpPeerStepTEMP(void) { static gint64 v = -1; if (v < 0) { const char *e = getenv("FTPD_PEER_STEP_US"); v = (e && *e) ? atoll(e) : 50; } return v; }
+#define kTCPPeerQuietStep (tcpPeerStepTEMP())			// between looks at the machine for a local peer, µs
 
 /*
 	TCP
@@ -1021,6 +1023,43 @@ static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 	return tcp->peerGrace;
 }
 
+// Whether the peer is on this machine (a loopback address, or the connection's own local one):
+// then it competes with this server for the CPUs, and tcpPeerAlone says whether it can be
+// between the closes of its two connections.
+static uint8_t tcpPeerLocal(TCP tcp)
+{
+	if (!tcp->hasAddresses)
+		return 0;
+	if (127 == (ntohl(tcp->remote.sin_addr.s_addr) >> 24))
+		return 1;
+	return tcp->remote.sin_addr.s_addr == tcp->local.sin_addr.s_addr;
+}
+
+// Whether this server is the only task the machine can run now: the kernel's count of
+// runnable tasks (/proc/loadavg's fourth field, "running/total", counted at the read,
+// every CPU) is 1, the reader. A client dying on this machine between its data connection's
+// close and its control connection's is running or waiting for a CPU, and counted: so a
+// local peer that has not closed yet while nothing else can run is alive and waiting (for
+// the 226, after closing its data connection), not dying. Any doubt (another task runnable,
+// the file unreadable) answers no. One pread per look; the file stays open.
+static uint8_t tcpPeerAlone(void)
+{
+	static int fd = -2;
+	char text[128], *c;
+	ssize_t length;
+
+	if (-2 == fd)
+		fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	length = pread(fd, text, sizeof(text) - 1, 0);
+	if (length <= 0)
+		return 0;
+	text[length] = 0;
+	c = strchr(text, '/');		// "0.01 0.05 0.10 1/123 4567"
+	return c && (c > text) && (' ' == c[-2]) && ('1' == c[-1]);
+}
+
 // The pending waits, earliest first, behind one timerfd and one fd watch for the process,
 // made at the first wait and kept: a timerfd and a watch per wait cost five more system calls
 // per upload (GLib wakes its own loop through its eventfd when a watch comes and goes).
@@ -1029,9 +1068,11 @@ struct TCPPeerWaitRecord {
 	TCP				tcp;
 	xsMachine		*the;
 	xsSlot			callback;
-	gint64			started;		// monotonic µs, as the timerfd's CLOCK_MONOTONIC
-	gint64			due;
+	gint64			started;		// monotonic µs, as the timerfd's CLOCK_MONOTONIC: the data connection's FIN
+	gint64			due;			// of the next look
+	gint64			end;			// of the grace
 	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
+	uint8_t			quiet;			// a local peer: the grace ends early on a quiet machine (tcpPeerAlone)
 };
 typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
 typedef struct TCPPeerWaitRecord *TCPPeerWait;
@@ -1081,11 +1122,18 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 		gint64 late = now - wait->due;
 
 		gTCPPeerWaits = wait->next;
+		// A local peer, within the grace: on a machine where nothing but this server can run,
+		// a dying client is not between its two closes (it would be runnable); else look again.
+		if (open && wait->quiet && (now < wait->end) && !tcpPeerAlone()) {
+			wait->due = ((now + kTCPPeerQuietStep) < wait->end) ? (now + kTCPPeerQuietStep) : wait->end;
+			tcpPeerInsert(wait);
+			continue;
+		}
 		// Woken late, by half the grace or more: the machine is so busy that a client dying
 		// on it (one on loopback) may not have had the CPU to close its other socket either.
 		// The grace goes on for as long again, within the bound.
-		if (open && wait->extend && ((late * 2) >= (wait->due - wait->started)) && ((now - wait->started) < kTCPPeerGraceMax)) {
-			wait->due = now + ((late > 0) ? late : 1);
+		if (open && wait->extend && (now >= wait->end) && ((late * 2) >= (wait->end - wait->started)) && ((now - wait->started) < kTCPPeerGraceMax)) {
+			wait->due = wait->end = now + ((late > 0) ? late : 1);
 			tcpPeerInsert(wait);
 			continue;
 		}
@@ -1103,13 +1151,15 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-// confirm(socket, callback): false when the peer is known to be gone now (no callback
-// follows); else true, and callback(open) is called from the loop once the grace has passed,
-// with what the kernel knows then.
+// confirm(socket, callback[, elapsed]): false when the peer is known to be gone now (no
+// callback follows); else true, and callback(open) is called from the loop once the grace has
+// passed, with what the kernel knows then. `elapsed`: µs since the data connection's FIN,
+// where the grace is timed from (closing the file and a turn of JS took that part of it).
 void xs_tcppeer_confirm(xsMachine *the)
 {
 	TCP tcp = xsmcGetHostDataValidate(xsArg(0), (void *)&xsTCPHooks);
 	TCPPeerWait wait;
+	gint64 now, elapsed = 0;
 
 	if (!tcp || tcpPeerGone(tcp, 0)) {
 		xsmcSetFalse(xsResult);
@@ -1117,6 +1167,11 @@ void xs_tcppeer_confirm(xsMachine *the)
 	}
 	if (!xsmcIsCallable(xsArg(1)))
 		xsTypeError("no callback");
+	if (xsmcArgc > 2) {
+		xsNumberValue value = xsmcToNumber(xsArg(2));
+		if (value > 0)		// NaN and -1 (no FIN known): none
+			elapsed = (value < kTCPPeerGraceMax) ? (gint64)value : kTCPPeerGraceMax;
+	}
 	if (gTCPPeerTimer < 0) {
 		// a timerfd, as GLib rounds its own timeouts up to whole milliseconds
 		gTCPPeerTimer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -1127,10 +1182,14 @@ void xs_tcppeer_confirm(xsMachine *the)
 	wait = c_calloc(1, sizeof(TCPPeerWaitRecord));
 	if (!wait)
 		xsRangeError("no memory");
-	wait->started = g_get_monotonic_time();
-	wait->due = wait->started + tcpPeerGrace(tcp, &wait->extend);
-	if (wait->due == wait->started)
-		wait->due += 1;
+	now = g_get_monotonic_time();
+	wait->started = now - elapsed;
+	wait->end = wait->started + tcpPeerGrace(tcp, &wait->extend);
+	// at least one wait, however short: a client this server's wakeup took the CPU from gets it back
+	if (wait->end <= now)
+		wait->end = now + 1;
+	wait->quiet = wait->extend && tcpPeerLocal(tcp);
+	wait->due = (wait->quiet && ((now + kTCPPeerQuietStep) < wait->end)) ? (now + kTCPPeerQuietStep) : wait->end;
 	wait->the = the;
 	wait->tcp = tcp;
 	tcpHold(tcp);

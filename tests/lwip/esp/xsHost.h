@@ -26,4 +26,7 @@
 typedef void (*modMessageDeliver)(void *the, void *refcon, uint8_t *message, uint16_t messageLength);
 int modMessagePostToMachine(xsMachine *the, uint8_t *message, uint16_t messageLength, modMessageDeliver callback, void *refcon);
 
+// a macro there (FreeRTOS's tick count on ESP32, Arduino's millis() on ESP8266)
+uint32_t modMilliseconds(void);
+
 #endif
