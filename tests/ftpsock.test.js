@@ -67,8 +67,8 @@ class Probe {
 				if ((word === "DONE") || (word === "FAILED")) {
 					expect(await this.exited).to.equal(0);
 					expect(this.stderr).to.not.match(/error|fatal/i);
-					return (word === "DONE") ? {ok: true, result: Number(rest[0]), bytes: Number(rest[1]), ms: Number(rest[2])}
-						: {ok: false, code: rest[0], bytes: Number(rest[1]), ms: Number(rest[2])};
+					return (word === "DONE") ? {ok: true, result: Number(rest[0]), bytes: Number(rest[1]), ms: Number(rest[2]), sinceEnd: Number(rest[3])}
+						: {ok: false, code: rest[0], bytes: Number(rest[1]), ms: Number(rest[2]), sinceEnd: Number(rest[3])};
 				}
 			}
 			if (this.closed)
@@ -175,7 +175,7 @@ describe("ftpsock", function () {
 				expect(got.error).to.equal(undefined);
 				expect(got.data.length).to.equal(size);
 				expect(sha256(got.data)).to.equal(sha256(data));
-				expect(outcome).to.include({ok: true, result: size, bytes: size});
+				expect(outcome).to.include({ok: true, result: size, bytes: size, sinceEnd: -1});
 				if (size === 16 * MiB)
 					console.log(`      throughput: sendFile 16 MiB ${megabytesPerSecond(size, got.ms)} MB/s (client side, connect to EOF)`);
 			});
@@ -213,6 +213,10 @@ describe("ftpsock", function () {
 				const outcome = await p.outcome();
 				const ms = Number(process.hrtime.bigint() - started) / 1e6;
 				expect(outcome).to.include({ok: true, result: size, bytes: size});
+				// the client's FIN ended it: its time is known (tcppeer's grace is timed from it),
+				// within the transfer the probe timed
+				expect(outcome.sinceEnd).to.be.at.least(0);
+				expect(outcome.sinceEnd).to.be.at.most((outcome.ms + 1) * 1000);
 				expect(sha256(readFileSync(join(root(), `recv-${size}`)))).to.equal(sha256(data));
 				if (size === 16 * MiB)
 					console.log(`      throughput: receiveFile 16 MiB ${megabytesPerSecond(size, ms)} MB/s (client connect to file closed; probe's own count ${megabytesPerSecond(size, outcome.ms)} MB/s)`);
@@ -433,7 +437,8 @@ describe("ftpsock", function () {
 			const socket = allowReset(net.connect({port: Number(port), host: "127.0.0.1"}, () => socket.write(randomBytes(1000))));
 			const outcome = await p.outcome();
 			socket.destroy();
-			expect(outcome).to.include({ok: false, code: "EABORTED", bytes: 1000});
+			// no FIN ended it: no time of one
+			expect(outcome).to.include({ok: false, code: "EABORTED", bytes: 1000, sinceEnd: -1});
 			expect(readFileSync(join(root(), "aborted-in")).length).to.equal(1000);
 		});
 

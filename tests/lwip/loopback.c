@@ -68,6 +68,7 @@ void xs_ftpsock_connection_close(xsMachine *the);
 void xs_ftpsock_connection_get_remoteAddress(xsMachine *the);
 void xs_ftpsock_connection_get_remotePort(xsMachine *the);
 void xs_ftpsock_connection_get_bytes(xsMachine *the);
+void xs_ftpsock_connection_get_sinceEnd(xsMachine *the);
 void xs_ftpsock_local_address_for(xsMachine *the);
 
 #if !NO_SYS
@@ -937,6 +938,7 @@ static void receiveFileOfSize(uint32_t size, int delay)
 	xsSlot *connection;
 	const char *code;
 	Peer copy;
+	xsSlot value;
 
 	connection = passive(&listener, peer, &gClientAddress);
 	if (!connection)
@@ -950,6 +952,9 @@ static void receiveFileOfSize(uint32_t size, int delay)
 	fakeVolumeSetWriteDelay(0);
 	CHECK(!outcome.code[0], "receiveFile rejected: %s", outcome.code);
 	CHECK(outcome.bytes == size, "receiveFile resolved %g, expected %u", outcome.bytes, size);
+	// the FIN's time is known (tcppeer's grace is timed from it), within the wait for the outcome
+	value = connectionGet(xs_ftpsock_connection_get_sinceEnd, connection);
+	CHECK((xsNumberType == value.kind) && (value.number >= 0) && (value.number <= (kTimeout * 3 * 1000.0)), "sinceEnd %g after a FIN", value.number);
 	CHECK(!gWatchBroken, "the client ran %d bytes ahead of the flash (window %u)", gWatchMax, kWindow);
 	if (delay)
 		CHECK(gWatchMax > (kWindow / 2), "the slow flash never held the client back (at most %d bytes ahead)", gWatchMax);
@@ -1213,6 +1218,7 @@ static void testAbortReceive(void)
 	CHECK(!outcome.done, "settled without FIN");
 	connectionCall(xs_ftpsock_connection_abort, connection);
 	CHECK(outcome.done && !strcmp(outcome.code, "EABORTED"), "abort: %s", outcome.done ? outcome.code : "pending");
+	CHECK(-1 == connectionGet(xs_ftpsock_connection_get_sinceEnd, connection).number, "sinceEnd without a FIN");
 	CHECK(!fakeVolumeOpenFiles(), "file left open");
 	CHECK(fakeServiceUntil(peerEnded, peer, kTimeout) && peerRead(peer).reset, "the client was not reset");
 	CHECK(closedCleanly(connection), "not collectable");

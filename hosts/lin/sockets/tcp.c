@@ -53,7 +53,7 @@ void xs_lin_listener_destructor(void *data);
 #define kTCPPeerGraceMax (20000)
 #define kTCPPeerGraceDefault (2000)		// when the kernel tells no round trip
 static gint64 tcpPeerStepTEMP(void) { static gint64 v = -1; if (v < 0) { const char *e = getenv("FTPD_PEER_STEP_US"); v = (e && *e) ? atoll(e) : 50; } return v; }
-#define kTCPPeerQuietStep (tcpPeerStepTEMP())			// between looks at the machine for a local peer, µs
+#define kTCPPeerQuietStep (tcpPeerStepTEMP())			// the first wait between looks at the machine for a local peer, µs; doubled at each look
 
 /*
 	TCP
@@ -1024,7 +1024,7 @@ static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 }
 
 // Whether the peer is on this machine (a loopback address, or the connection's own local one):
-// then it competes with this server for the CPUs, and tcpPeerAlone says whether it can be
+// then it competes with this server for the CPUs, and tcpPeerCalm says whether it may be
 // between the closes of its two connections.
 static uint8_t tcpPeerLocal(TCP tcp)
 {
@@ -1035,29 +1035,38 @@ static uint8_t tcpPeerLocal(TCP tcp)
 	return tcp->remote.sin_addr.s_addr == tcp->local.sin_addr.s_addr;
 }
 
-// Whether this server is the only task the machine can run now: the kernel's count of
-// runnable tasks (/proc/loadavg's fourth field, "running/total", counted at the read,
-// every CPU) is 1, the reader. A client dying on this machine between its data connection's
-// close and its control connection's is running or waiting for a CPU, and counted: so a
-// local peer that has not closed yet while nothing else can run is alive and waiting (for
-// the 226, after closing its data connection), not dying. Any doubt (another task runnable,
-// the file unreadable) answers no. One pread per look; the file stays open.
-static uint8_t tcpPeerAlone(void)
+// Whether no task waits for a CPU now: the kernel's count of runnable tasks, every CPU's,
+// this server included (/proc/loadavg's fourth field, "running/total", counted at the read)
+// is at most the number of CPUs. A client dying on this machine between the closes of its two
+// connections is runnable: it is then running, and closes the other within microseconds, or
+// waiting for a CPU, and then counted beyond the CPUs' number, unless it waits behind this
+// server on its CPU while another CPU idles, and gets the CPU back as soon as this server
+// sleeps between two looks. Any doubt (the file unreadable) answers no. One pread per look;
+// the file stays open.
+static uint8_t tcpPeerCalm(void)
 {
 	static int fd = -2;
-	char text[128], *c;
+	static long processors = 0;
+	char text[128], *slash, *c;
 	ssize_t length;
+	long running = 0, scale = 1;
 
-	if (-2 == fd)
+	if (-2 == fd) {
 		fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+		processors = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	if ((fd < 0) || (processors < 1))
 		return 0;
 	length = pread(fd, text, sizeof(text) - 1, 0);
 	if (length <= 0)
 		return 0;
 	text[length] = 0;
-	c = strchr(text, '/');		// "0.01 0.05 0.10 1/123 4567"
-	return c && (c > text) && (' ' == c[-2]) && ('1' == c[-1]);
+	slash = strchr(text, '/');		// "0.01 0.05 0.10 1/123 4567"
+	if (!slash)
+		return 0;
+	for (c = slash - 1; (c >= text) && (*c >= '0') && (*c <= '9'); c--, scale *= 10)
+		running += (*c - '0') * scale;
+	return (c < (slash - 1)) && (running <= processors);
 }
 
 // The pending waits, earliest first, behind one timerfd and one fd watch for the process,
@@ -1072,7 +1081,10 @@ struct TCPPeerWaitRecord {
 	gint64			due;			// of the next look
 	gint64			end;			// of the grace
 	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
-	uint8_t			quiet;			// a local peer: the grace ends early on a quiet machine (tcpPeerAlone)
+	uint8_t			quiet;			// a local peer: the grace ends early on a calm machine (tcpPeerCalm)
+	uint8_t			calm;			// the last look found no task waiting for a CPU
+	gint64			step;			// µs to the next look at the machine
+	int looksTEMP; int aloneTEMP;
 };
 typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
 typedef struct TCPPeerWaitRecord *TCPPeerWait;
@@ -1124,10 +1136,20 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 		gTCPPeerWaits = wait->next;
 		// A local peer, within the grace: on a machine where nothing but this server can run,
 		// a dying client is not between its two closes (it would be runnable); else look again.
-		if (open && wait->quiet && (now < wait->end) && !tcpPeerAlone()) {
-			wait->due = ((now + kTCPPeerQuietStep) < wait->end) ? (now + kTCPPeerQuietStep) : wait->end;
-			tcpPeerInsert(wait);
-			continue;
+		wait->looksTEMP++;
+		if (open && wait->quiet && (now < wait->end)) {
+			// two looks in a row, `step` apart, with no task waiting for a CPU: a dying client
+			// between its two closes was running, or got the CPU while this server slept, and
+			// its other close would have arrived
+			uint8_t calm = tcpPeerCalm();
+			if (!calm || !wait->calm) {
+				wait->calm = calm;
+				wait->due = ((now + wait->step) < wait->end) ? (now + wait->step) : wait->end;
+				wait->step *= 2;
+				tcpPeerInsert(wait);
+				continue;
+			}
+			wait->aloneTEMP = 1;
 		}
 		// Woken late, by half the grace or more: the machine is so busy that a client dying
 		// on it (one on loopback) may not have had the CPU to close its other socket either.
@@ -1137,6 +1159,7 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 			tcpPeerInsert(wait);
 			continue;
 		}
+		if (getenv("FTPD_PEER_TRACE")) fprintf(stderr, "TRACE looks %d alone %d open %d total %lld\n", wait->looksTEMP, wait->aloneTEMP, open, (long long)(now - wait->started));
 		tcpRelease(wait->tcp);
 		xsBeginHost(the);
 			// the record goes first: the callback may confirm again, or throw
@@ -1189,7 +1212,10 @@ void xs_tcppeer_confirm(xsMachine *the)
 	if (wait->end <= now)
 		wait->end = now + 1;
 	wait->quiet = wait->extend && tcpPeerLocal(tcp);
-	wait->due = (wait->quiet && ((now + kTCPPeerQuietStep) < wait->end)) ? (now + kTCPPeerQuietStep) : wait->end;
+	// the first look one turn of the loop later; a dying client's closes are microseconds apart
+	// unless it has to wait for a CPU, and is then runnable
+	wait->step = kTCPPeerQuietStep;
+	wait->due = wait->quiet ? (now + 1) : wait->end;
 	wait->the = the;
 	wait->tcp = tcp;
 	tcpHold(tcp);

@@ -3,7 +3,7 @@
  * tests/ftpsock.test.js over loopback. Prints one line per event:
  *   LISTENING <port> | LISTEN_FAILED <code> | LISTENER_ERROR <code>
  *   CONNECTED <remoteAddress> <remotePort> | CONNECT_FAILED <code>
- *   DONE <resolved> <bytes> <ms> | FAILED <code> <bytes> <ms>
+ *   DONE <resolved> <bytes> <ms> <sinceEnd> | FAILED <code> <bytes> <ms> <sinceEnd>
  *   ABORT <abort()'s result> (abortAfter=ms) | ABORT_IDLE <abort()'s result once settled>
  *   LOCAL <address> | FDS <label> <count> ... | EXIT
  */
@@ -56,10 +56,10 @@ async function transfer(connection: DataConnection, o: Options): Promise<void> {
 	const abort = o.abortAfter ? Timer.set(() => print(`ABORT ${connection.abort()}`), Number(o.abortAfter)) : undefined;
 	try {
 		const result = await operate(connection, o);
-		print(`DONE ${result} ${connection.bytes} ${Date.now() - started}`);
+		print(`DONE ${result} ${connection.bytes} ${Date.now() - started} ${connection.sinceEnd}`);
 	}
 	catch (e) {
-		print(`FAILED ${(e as Error).message} ${connection.bytes} ${Date.now() - started}`);
+		print(`FAILED ${(e as Error).message} ${connection.bytes} ${Date.now() - started} ${connection.sinceEnd}`);
 	}
 	if (abort)
 		Timer.clear(abort);
