@@ -3,8 +3,9 @@
 // our host with the grace as it is and with it set by FTPD_CLOSE_GRACE_US (0: none; the check
 // at the socket layer stays), all in one run, interleaved. Prints a Markdown table: the rate
 // (median of the runs) and the server's CPU per file. --baseline PATH adds another build of the
-// host (e.g. main's, before the change) to the same run.
-import {mkdtempSync, rmSync} from "node:fs";
+// host (e.g. main's, before the change) to the same run; --pyftpdlib adds pyftpdlib (the
+// reference of `npm run bench`, on a folder). --graces picks the graces, e.g. "none,default".
+import {mkdirSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir, loadavg} from "node:os";
 import {join} from "node:path";
 import {parseArgs} from "node:util";
@@ -12,20 +13,23 @@ import {buildRelease} from "./build.js";
 import {BenchClient} from "./client.js";
 import {makeData, UPLOAD_DIR} from "./data.js";
 import {settleTimeWait} from "./timewait.js";
-import {startOurs} from "./servers.js";
+import {startOurs, startPyftpdlib} from "./servers.js";
 import {WORKLOADS, measureAll, format} from "./throughput.js";
 
 const {values: options} = parseArgs({options: {
 	runs: {type: "string", default: "7"},
 	binary: {type: "string"},
 	baseline: {type: "string"},
+	pyftpdlib: {type: "boolean", default: false},
+	graces: {type: "string", default: "none,default,1 ms,2 ms"},
 }});
 const log = text => process.stderr.write(`grace: ${text}\n`);
 const binary = options.binary ?? buildRelease();
 await settleTimeWait({log});
 
 // undefined: the host's own grace
-const GRACES = [["none", "0"], ["default", undefined], ["1 ms", "1000"], ["2 ms", "2000"]];
+const GRACES = [["none", "0"], ["default", undefined], ["1 ms", "1000"], ["2 ms", "2000"]]
+	.filter(([label]) => options.graces.split(",").includes(label));
 const work = mkdtempSync(join(tmpdir(), "ftpd-grace-"));
 const stops = [];
 try {
@@ -50,11 +54,17 @@ try {
 		await client.makeDirectory(UPLOAD_DIR);
 		targets.push({key: "baseline", client, pid: server.proc.pid});
 	}
+	if (options.pyftpdlib) {
+		mkdirSync(join(work, "pyftpdlib", UPLOAD_DIR), {recursive: true});
+		const server = await startPyftpdlib(join(work, "pyftpdlib"));
+		stops.push(server.stop);
+		targets.push({key: "pyftpdlib", client: await BenchClient.login(server.port), pid: server.proc.pid});
+	}
 	const workloads = WORKLOADS.filter(w => w.id.startsWith("stor-"));
 	const load = loadavg()[0].toFixed(2);
 	const results = await measureAll(targets, data, {runs: Number(options.runs), log, workloads});
 	const lines = [`STOR on a LittleFS image, median of ${options.runs} runs, load ${load} at the start`, "",
-		`| workload | ${targets.map(t => (t.key === "baseline") ? "baseline" : `grace ${t.key}`).join(" | ")} |`, `|---|${targets.map(() => "--:").join("|")}|`];
+		`| workload | ${targets.map(t => ((t.key === "baseline") || (t.key === "pyftpdlib")) ? t.key : `grace ${t.key}`).join(" | ")} |`, `|---|${targets.map(() => "--:").join("|")}|`];
 	for (const w of workloads) {
 		lines.push(`| ${w.label} (${w.unit}) | ${targets.map(t => format(results[w.id][t.key].median)).join(" | ")} |`);
 		lines.push(`| server CPU per ${w.op} (µs) | ${targets.map(t => format(results[w.id][t.key].serverCpuMedian / w.ops * 1e6)).join(" | ")} |`);
