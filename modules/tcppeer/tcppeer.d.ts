@@ -11,6 +11,8 @@ declare module "tcppeer" {
 	 * or failed the connection: no callback follows. Else true, and `callback` is called from
 	 * the event loop once the peer has had a grace (derived from the connection's round-trip
 	 * time where the stack knows it) for its FIN or RST to arrive, with whether it still has not.
+	 * `elapsed`: µs of that grace that have passed already, since the data connection's FIN
+	 * (DataConnection's sinceEnd; -1 or none: timed from now).
 	 */
 	export function confirm(socket: TCP, callback: (open: boolean) => void, elapsed?: number): boolean;
 }

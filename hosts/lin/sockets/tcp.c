@@ -52,8 +52,7 @@ void xs_lin_listener_destructor(void *data);
 #define kTCPPeerGraceMin (500)
 #define kTCPPeerGraceMax (20000)
 #define kTCPPeerGraceDefault (2000)		// when the kernel tells no round trip
-static gint64 tcpPeerStepTEMP(void) { static gint64 v = -1; if (v < 0) { const char *e = getenv("FTPD_PEER_STEP_US"); v = (e && *e) ? atoll(e) : 50; } return v; }
-#define kTCPPeerQuietStep (tcpPeerStepTEMP())			// the first wait between looks at the machine for a local peer, µs; doubled at each look
+#define kTCPPeerCalmStep (50)			// µs between the first two looks at the machine for a local peer, doubled after each
 
 /*
 	TCP
@@ -993,7 +992,8 @@ struct TCPInfoRecord {
 // jitter, which grows with its round trip. So: a constant for the client, plus half the
 // connection's smallest round trip (the smoothed tcpi_rtt is no measure here: a client's
 // delayed ACKs of replies inflate it, to about 5 ms on loopback), capped; extended on a busy
-// machine (tcpPeerWaited). FTPD_CLOSE_GRACE_US sets a fixed grace instead, never extended.
+// machine, ended early for a peer on this machine when it is calm (tcpPeerWaited).
+// FTPD_CLOSE_GRACE_US sets a fixed grace instead, never extended nor ended early.
 static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 {
 	static int32_t forced = -2;		// -2: not read yet, -1: not set
@@ -1081,10 +1081,9 @@ struct TCPPeerWaitRecord {
 	gint64			due;			// of the next look
 	gint64			end;			// of the grace
 	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
-	uint8_t			quiet;			// a local peer: the grace ends early on a calm machine (tcpPeerCalm)
+	uint8_t			local;			// a peer on this machine: the grace may end early (tcpPeerCalm)
 	uint8_t			calm;			// the last look found no task waiting for a CPU
 	gint64			step;			// µs to the next look at the machine
-	int looksTEMP; int aloneTEMP;
 };
 typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
 typedef struct TCPPeerWaitRecord *TCPPeerWait;
@@ -1134,13 +1133,11 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 		gint64 late = now - wait->due;
 
 		gTCPPeerWaits = wait->next;
-		// A local peer, within the grace: on a machine where nothing but this server can run,
-		// a dying client is not between its two closes (it would be runnable); else look again.
-		wait->looksTEMP++;
-		if (open && wait->quiet && (now < wait->end)) {
-			// two looks in a row, `step` apart, with no task waiting for a CPU: a dying client
-			// between its two closes was running, or got the CPU while this server slept, and
-			// its other close would have arrived
+		// A local peer, within the grace: two looks in a row, `step` apart, found no task
+		// waiting for a CPU. A client dying between its two closes was running at the first, or
+		// got the CPU back while this server slept, and its other close would have arrived by
+		// the second; it is not dying. Else look again, until the grace ends.
+		if (open && wait->local && (now < wait->end)) {
 			uint8_t calm = tcpPeerCalm();
 			if (!calm || !wait->calm) {
 				wait->calm = calm;
@@ -1149,7 +1146,6 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 				tcpPeerInsert(wait);
 				continue;
 			}
-			wait->aloneTEMP = 1;
 		}
 		// Woken late, by half the grace or more: the machine is so busy that a client dying
 		// on it (one on loopback) may not have had the CPU to close its other socket either.
@@ -1159,7 +1155,6 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 			tcpPeerInsert(wait);
 			continue;
 		}
-		if (getenv("FTPD_PEER_TRACE")) fprintf(stderr, "TRACE looks %d alone %d open %d total %lld\n", wait->looksTEMP, wait->aloneTEMP, open, (long long)(now - wait->started));
 		tcpRelease(wait->tcp);
 		xsBeginHost(the);
 			// the record goes first: the callback may confirm again, or throw
@@ -1211,11 +1206,11 @@ void xs_tcppeer_confirm(xsMachine *the)
 	// at least one wait, however short: a client this server's wakeup took the CPU from gets it back
 	if (wait->end <= now)
 		wait->end = now + 1;
-	wait->quiet = wait->extend && tcpPeerLocal(tcp);
-	// the first look one turn of the loop later; a dying client's closes are microseconds apart
-	// unless it has to wait for a CPU, and is then runnable
-	wait->step = kTCPPeerQuietStep;
-	wait->due = wait->quiet ? (now + 1) : wait->end;
+	// not with a fixed grace (FTPD_CLOSE_GRACE_US, which is never extended either)
+	wait->local = wait->extend && tcpPeerLocal(tcp);
+	// a local peer: the first look one turn of the loop later
+	wait->step = kTCPPeerCalmStep;
+	wait->due = wait->local ? (now + 1) : wait->end;
 	wait->the = the;
 	wait->tcp = tcp;
 	tcpHold(tcp);
