@@ -28,7 +28,7 @@ const binary = options.binary ?? buildRelease();
 await settleTimeWait({log});
 
 // undefined: the host's own grace
-const GRACES = [["none", "0"], ["default", undefined], ["1 ms", "1000"], ["2 ms", "2000"]]
+const GRACES = [["none", "0"], ["default", undefined], ["50 µs", "50"], ["1 ms", "1000"], ["2 ms", "2000"]]
 	.filter(([label]) => options.graces.split(",").includes(label));
 const work = mkdtempSync(join(tmpdir(), "ftpd-grace-"));
 const stops = [];
