@@ -105,6 +105,7 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	 * was closed, half-closed, reset or failed, even if its onError has not reached us yet.
 	 * Asked before an upload is committed: a client that dies closes both of its connections,
 	 * and the data connection's FIN alone looks like the end of a complete upload.
+	 * `elapsed`: µs since that FIN (DataConnection's sinceEnd), where the grace is timed from.
 	 */
 	confirmPeer(elapsed: number): Promise<boolean> {
 		if (this.#closed || this.#ended || this.#closing)
