@@ -1177,7 +1177,7 @@ void xs_tcppeer_confirm(xsMachine *the)
 {
 	TCP tcp = xsmcGetHostDataValidate(xsArg(0), (void *)&xsTCPHooks);
 	TCPPeerWait wait;
-	gint64 now, elapsed = 0;
+	gint64 now, elapsed = 0, grace;
 
 	if (!tcp || tcpPeerGone(tcp, 0)) {
 		xsmcSetFalse(xsResult);
@@ -1201,8 +1201,14 @@ void xs_tcppeer_confirm(xsMachine *the)
 	if (!wait)
 		xsRangeError("no memory");
 	now = g_get_monotonic_time();
+	grace = tcpPeerGrace(tcp, &wait->extend);
+	// What passed since the FIN counts only when it is short (closing the file and a turn of JS
+	// take microseconds): a check that came late by half the grace or more, as a late wakeup,
+	// found a busy machine, where a dying client may have been kept from the CPU as long.
+	if ((elapsed * 2) >= grace)
+		elapsed = 0;
 	wait->started = now - elapsed;
-	wait->end = wait->started + tcpPeerGrace(tcp, &wait->extend);
+	wait->end = wait->started + grace;
 	// at least one wait, however short: a client this server's wakeup took the CPU from gets it back
 	if (wait->end <= now)
 		wait->end = now + 1;
