@@ -1,9 +1,19 @@
-// npm start [-- flags]: builds the Linux host when needed (mcconfig is incremental), then runs
-// it with the given flags. Stops with it; forwards SIGINT/SIGTERM.
+// npm start [-- flags]: builds the Linux host when needed (mcconfig is incremental; a build
+// prints one line per phase on stderr), then runs it with the given flags. Stops with it;
+// forwards SIGINT/SIGTERM. stdout carries only the host's own output (its ready line).
 import {spawn} from "node:child_process";
-import {buildHost} from "./sdk.js";
+import {buildHostWithProgress, BuildError} from "./sdk.js";
 
-const binary = buildHost({quiet: true});
+let binary;
+try {
+	binary = await buildHostWithProgress({}, line => console.error(`ftpd: ${line}`));
+}
+catch (error) {
+	if (!(error instanceof BuildError))
+		throw error;
+	console.error("ftpd: " + error.describe());
+	process.exit(1);
+}
 const child = spawn(binary, process.argv.slice(2), {stdio: "inherit"});
 for (const signal of ["SIGINT", "SIGTERM"])
 	process.on(signal, () => child.kill(signal));
