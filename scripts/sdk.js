@@ -17,9 +17,14 @@ export const installHelp = `The Moddable SDK was not found (with its Linux tools
 Run \`npm install\` (or \`npm run sdk\`) in the project folder: it installs Moddable SDK ${PINNED_SDK_VERSION} into
 $MODDABLE, or ~/.local/share/moddable when MODDABLE is not set, and builds its Linux tools (a few minutes).`;
 
+/** ~/.local/share/moddable, of the HOME of `env` */
+function userSDK(env) {
+	return join(env.HOME || homedir(), ".local", "share", "moddable");
+}
+
 /** The folder where an SDK is looked for first, and installed when there is none. */
 export function sdkHome(env = process.env) {
-	return resolve(env.MODDABLE || join(homedir(), ".local", "share", "moddable"));
+	return resolve(env.MODDABLE || userSDK(env));
 }
 
 /** Whether `dir` holds an SDK with its Linux tools built. */
@@ -29,7 +34,7 @@ export function hasTools(dir) {
 
 /** The SDK folder, or undefined when there is no SDK with built Linux tools. */
 export function findSDK(env = process.env) {
-	const candidates = [env.MODDABLE, join(homedir(), ".local", "share", "moddable")].filter(Boolean);
+	const candidates = [env.MODDABLE, userSDK(env)].filter(Boolean);
 	for (const dir of candidates) {
 		if (hasTools(dir))
 			return resolve(dir);

@@ -57,6 +57,8 @@ const char *volumeErrorName(int32_t code)
 		case VOLUME_EACCES: return "EACCES";
 		case VOLUME_ENOTMOUNTED: return "ENOTMOUNTED";
 		case VOLUME_ENOTSUP: return "ENOTSUP";
+		case VOLUME_EBUSY: return "EBUSY";
+		case VOLUME_EFTYPE: return "EFTYPE";
 		default: return "EIO";
 	}
 }

@@ -31,7 +31,9 @@ enum {
 	VOLUME_ENOMEM = -10,		// out of memory
 	VOLUME_EACCES = -11,		// not allowed (e.g. a symlink under --root)
 	VOLUME_ENOTMOUNTED = -12,	// nothing mounted
-	VOLUME_ENOTSUP = -13		// not supported by this volume or file (volumeReadInPlace)
+	VOLUME_ENOTSUP = -13,		// not supported by this volume or file (volumeReadInPlace)
+	VOLUME_EBUSY = -14,			// the image is locked: another process has it mounted
+	VOLUME_EFTYPE = -15			// an existing file that is not a LittleFS image (never formatted)
 };
 
 typedef struct VolumeFileRecord *VolumeFile;
