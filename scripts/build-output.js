@@ -35,8 +35,8 @@ export function progressFilter(emit) {
 		if (!phase || seen.has(phase))
 			return;
 		seen.add(phase);
+		emit(phase);		// before `started` is set: emit can tell the first phase
 		filter.started = true;
-		emit(phase);
 	};
 	filter.started = false;
 	return filter;

@@ -2,6 +2,7 @@
 // tools this test writes), the warning for another SDK release, MODDABLE_REPO, and the reading
 // of a build's output (progress, and a failure's cause and hint).
 import {expect} from "chai";
+import {spawnSync} from "node:child_process";
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -134,5 +135,61 @@ describe("build output for a person", () => {
 		const d = diagnose("# cc a.c\nsomething odd\nmake: *** [x] Killed\n");
 		expect(d.cause).to.equal("the build failed");
 		expect(d.detail).to.deep.equal(["something odd", "make: *** [x] Killed"]);
+	});
+});
+
+describe("npm run sdk (scripts/provision.js), without installing anything", () => {
+	const script = new URL("../../scripts/provision.js", import.meta.url).pathname;
+	let dir;
+	beforeEach(() => {
+		dir = mkdtempSync(join(tmpdir(), "ftpd-provision-unit-"));
+	});
+	afterEach(() => rmSync(dir, {recursive: true, force: true}));
+
+	function provision(env) {
+		const result = spawnSync(process.execPath, [script], {env, encoding: "utf8"});
+		return {status: result.status, stdout: result.stdout, stderr: result.stderr};
+	}
+
+	it("an SDK of another release: found, used, and one warning line", () => {
+		const sdk = join(dir, "sdk");
+		mkdirSync(join(sdk, "build", "bin", "lin", "release"), {recursive: true});
+		mkdirSync(join(sdk, "tools"));
+		writeFileSync(join(sdk, "build", "bin", "lin", "release", "mcconfig"), "");
+		writeFileSync(join(sdk, "tools", "VERSION"), "8.0.1\n");
+		const {status, stdout, stderr} = provision({PATH: process.env.PATH, HOME: join(dir, "home"), MODDABLE: sdk});
+		expect(status).to.equal(0);
+		expect(stdout).to.equal(`moddable-ftpd: Moddable SDK 8.0.1 at ${sdk}\n`);
+		expect(stderr).to.equal(`moddable-ftpd: warning: the Moddable SDK at ${sdk} is version 8.0.1; moddable-ftpd is tested with ${PINNED_SDK_VERSION} (building anyway)\n`);
+	});
+
+	it("no SDK and no make: names what is missing and its package, clones nothing, no stack trace", () => {
+		const bin = join(dir, "bin");
+		mkdirSync(bin);
+		for (const name of ["cc", "gcc", "git"]) {
+			writeFileSync(join(bin, name), "#!/bin/sh\nexit 0\n");
+			chmodSync(join(bin, name), 0o755);
+		}
+		const home = join(dir, "home");
+		const {status, stdout, stderr} = provision({PATH: bin, HOME: home, MODDABLE_REPO: join(dir, "nowhere")});
+		expect(status).to.equal(1);
+		expect(stdout).to.include(`no Moddable SDK found: installing release ${PINNED_SDK_VERSION} into ${join(home, ".local", "share", "moddable")}`);
+		expect(stdout).to.include("[1/6] checking prerequisites");
+		expect(stdout).to.not.include("[2/6]");
+		expect(stderr).to.equal([
+			"moddable-ftpd: cannot install the Moddable SDK: prerequisites missing",
+			"  missing make: Debian package make",
+			"  missing pkg-config: Debian package pkg-config",
+			"  hint: sudo apt-get install make pkg-config",
+			""].join("\n"));
+	});
+
+	it("a MODDABLE folder that is not an SDK is not installed into", () => {
+		const other = join(dir, "stuff");
+		mkdirSync(other);
+		writeFileSync(join(other, "mine.txt"), "mine");
+		const {status, stderr} = provision({PATH: process.env.PATH, HOME: join(dir, "home"), MODDABLE: other});
+		expect(status).to.equal(1);
+		expect(stderr).to.match(new RegExp(`^moddable-ftpd: cannot install the Moddable SDK: ${other} exists and is not a Moddable SDK\n  hint: remove it, or set MODDABLE`));
 	});
 });
