@@ -6,7 +6,7 @@ import {spawnSync} from "node:child_process";
 import {join} from "node:path";
 import {readdirSync, writeFileSync} from "node:fs";
 import Mocha from "mocha";
-import {projectRoot, findSDK, installHelp, buildHost} from "./sdk.js";
+import {projectRoot, findSDK, installHelp, buildHost, BuildError} from "./sdk.js";
 
 /** `*.test.js` files under `dir` (recursively when `deep`), sorted. */
 function testFiles(dir, deep) {
@@ -88,7 +88,15 @@ if (!sdk) {
 }
 else {
 	step("XS tier: build the Linux host");
-	process.env.FTPD_BINARY = buildHost({quiet: true});
+	try {
+		process.env.FTPD_BINARY = buildHost({quiet: true});
+	}
+	catch (error) {
+		if (!(error instanceof BuildError))
+			throw error;
+		console.error(error.describe());
+		process.exit(1);
+	}
 	console.log(process.env.FTPD_BINARY);
 	step("XS tier: the real XS host, driven by real clients");
 	// last: the ESP8266-budget host is a build of its own (hosts/lin/budget)

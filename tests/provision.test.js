@@ -135,7 +135,7 @@ describe("a fresh machine: npm install provisions the SDK, npm start reaches the
 				new Promise(resolve => child.stdout.on("data", () => stdout.includes(ready) && resolve())),
 				exited.then(([code]) => { throw new Error(`npm start exited (${code}) before the ready line:\n${stdout}\n${stderr}`); }),
 			]);
-			expect(stderr).to.include("ftpd: building the Linux host");
+			expect(stderr, stderr).to.include("ftpd: building the Linux host");
 			expect(stderr).to.include("compiling C");
 			expect(stderr).to.include("compiling TypeScript");
 			expect(stderr).to.match(/ftpd: built in \d+/);
