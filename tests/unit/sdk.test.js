@@ -193,3 +193,14 @@ describe("npm run sdk (scripts/provision.js), without installing anything", () =
 		expect(stderr).to.match(new RegExp(`^moddable-ftpd: cannot install the Moddable SDK: ${other} exists and is not a Moddable SDK\n  hint: remove it, or set MODDABLE`));
 	});
 });
+
+describe("npm start without --", () => {
+	it("says that npm took the server's flags and how to pass them, before building anything", () => {
+		const script = new URL("../../scripts/start.js", import.meta.url).pathname;
+		// what `npm start --port 2200 --verbose 2` hands the script: npm's --port flag on, "2200" as an argument
+		const result = spawnSync(process.execPath, [script, "2200"], {env: {PATH: process.env.PATH, HOME: "/nonexistent", npm_config_port: "true"}, encoding: "utf8"});
+		expect(result.status).to.equal(2);
+		expect(result.stdout).to.equal("");
+		expect(result.stderr).to.equal("ftpd: npm took --port for itself: the server's flags go after --, as in: npm start -- --port 2200\n");
+	});
+});
