@@ -41,8 +41,7 @@
 #include "mc.xs.h"
 #include "mc.defines.h"
 
-#include "../volume/volume.h"
-#include "ftpsock_posix.h"
+#include "ftpsock_posix_connection.h"
 
 #include <glib-unix.h>
 #include <errno.h>
@@ -54,52 +53,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#ifndef MODDEF_FTPSOCK_BUFFER
-	#define MODDEF_FTPSOCK_BUFFER (16384)
-#endif
-// Work per wakeup: 8 × the buffer (64 KiB on Linux, see manifest.json), or 8 × 256 KiB by
-// sendfile (the kernel takes no more than the socket's send buffer anyway).
-#define kRoundsPerWakeup (8)
-#define kSendfileChunk (256 * 1024)
-// In place: up to kRunsPerSend runs, at most kSendfileChunk bytes, per sendmsg.
-#define kRunsPerSend (64)
-
-enum {
-	kStateIdle = 0,
-	kStateConnecting,
-	kStateSendFile,
-	kStateSendBytes,
-	kStateReceiveFile,
-	kStateClosed
-};
-
-typedef struct xsFtpSockConnectionRecord xsFtpSockConnectionRecord;
-typedef xsFtpSockConnectionRecord *xsFtpSockConnection;
-
-struct xsFtpSockConnectionRecord {
-	xsMachine *the;
-	xsSlot obj;					// the DataConnection; remembered while an operation is pending
-	xsSlot *callback;			// of the pending operation; marked by the host hooks
-	int fd;
-	guint watch;
-	GSource *timer;				// idle timeout of the pending transfer
-	gint64 idleTimeout;			// µs; 0 = none
-	gint64 progress;			// monotonic µs of the last byte moved
-	struct sockaddr_in remote;
-	VolumeFile file;
-	int fileDescriptor;			// for sendfile(2); -1: through `buffer`
-	uint8_t *buffer;
-	uint32_t bufferSize;
-	uint32_t offset;			// next byte of `buffer` to send
-	uint32_t length;			// bytes in `buffer`
-	struct iovec *runs;			// in place: the file's runs not yet sent, from runs[run]
-	uint16_t run;
-	uint16_t runCount;
-	uint64_t bytes;
-	uint8_t state;
-	uint8_t remembered;
-};
-
 void xs_ftpsock_connection_destructor(void *data);
 static void xs_ftpsock_connection_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
 
@@ -109,8 +62,7 @@ static const xsHostHooks xsFtpSockConnectionHooks = {
 	NULL
 };
 
-// A pump's verdict besides an error code: NULL goes on waiting, kSettled succeeded.
-static const char kSettled[] = "";
+const char kSettled[] = "";
 
 static xsFtpSockConnection connectionGet(xsMachine *the);
 static xsFtpSockConnection connectionReady(xsMachine *the, xsSlot *callback);
@@ -120,11 +72,6 @@ static void connectionRelease(xsFtpSockConnection connection);
 static void connectionShutdown(xsFtpSockConnection connection);
 static gboolean connectionOnSocket(gint fd, GIOCondition condition, gpointer data);
 static gboolean connectionOnTimer(gpointer data);
-static const char *pumpConnect(xsFtpSockConnection connection);
-static const char *pumpSendFile(xsFtpSockConnection connection);
-static const char *pumpSendBuffer(xsFtpSockConnection connection);
-static const char *pumpSendInPlace(xsFtpSockConnection connection);
-static const char *pumpReceiveFile(xsFtpSockConnection connection);
 
 static gboolean timerDispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
@@ -541,188 +488,4 @@ gboolean connectionOnTimer(gpointer data)
 		xsEndHost(the);
 	}
 	return G_SOURCE_CONTINUE;
-}
-
-const char *pumpConnect(xsFtpSockConnection connection)
-{
-	int error = 0;
-	socklen_t length = sizeof(error);
-
-	if (getsockopt(connection->fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0)
-		error = errno;
-	return error ? ftpsockErrorName(error) : kSettled;
-}
-
-const char *pumpSendFile(xsFtpSockConnection connection)
-{
-	int round;
-	ssize_t count;
-
-	for (round = 0; round < kRoundsPerWakeup; round++) {
-		count = sendfile(connection->fd, connection->fileDescriptor, NULL, kSendfileChunk);
-		if (count > 0) {
-			connection->bytes += count;
-			connection->progress = g_get_monotonic_time();
-		}
-		else if (0 == count)
-			return kSettled;		// end of file, every byte queued in the kernel
-		else if (EINTR == errno)
-			continue;
-		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
-			return NULL;
-		else
-			return ftpsockErrorName(errno);
-	}
-	return NULL;
-}
-
-// A file through the buffer, or the bytes of send(): `file` is NULL for the latter.
-const char *pumpSendBuffer(xsFtpSockConnection connection)
-{
-	int round;
-	int32_t read;
-	ssize_t count;
-
-	for (round = 0; round < kRoundsPerWakeup; round++) {
-		if (connection->offset == connection->length) {
-			if (!connection->file)
-				return kSettled;
-			read = volumeRead(connection->file, connection->buffer, connection->bufferSize);
-			if (read < 0)
-				return volumeErrorName(read);
-			if (0 == read)
-				return kSettled;
-			connection->offset = 0;
-			connection->length = read;
-		}
-		count = send(connection->fd, connection->buffer + connection->offset, connection->length - connection->offset, MSG_NOSIGNAL);
-		if (count >= 0) {
-			connection->offset += count;
-			connection->bytes += count;
-			connection->progress = g_get_monotonic_time();
-		}
-		else if (EINTR == errno)
-			continue;
-		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
-			return NULL;
-		else
-			return ftpsockErrorName(errno);
-	}
-	return NULL;
-}
-
-// Gathers the next runs of the file; returns NULL with connection->runCount set (0 at the
-// end of the file), or an error code.
-static const char *gatherRuns(xsFtpSockConnection connection)
-{
-	uint32_t total = 0;
-	uint16_t count = 0;
-	const void *data;
-	int32_t got;
-
-	while ((count < kRunsPerSend) && (total < kSendfileChunk)) {
-		got = volumeReadInPlace(connection->file, &data, kSendfileChunk - total);
-		if (got <= 0) {
-			// VOLUME_ENOTSUP before any run (nothing moved): the rest goes through the buffer
-			if ((VOLUME_ENOTSUP == got) && !count) {
-				connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
-				if (!connection->buffer)
-					return volumeErrorName(VOLUME_ENOMEM);
-				connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
-				c_free(connection->runs);
-				connection->runs = NULL;
-			}
-			else if ((got < 0) && (VOLUME_ENOTSUP != got))
-				return volumeErrorName(got);
-			break;
-		}
-		connection->runs[count].iov_base = (void *)data;
-		connection->runs[count].iov_len = got;
-		count++;
-		total += got;
-	}
-	connection->run = 0;
-	connection->runCount = count;
-	return NULL;
-}
-
-const char *pumpSendInPlace(xsFtpSockConnection connection)
-{
-	int round;
-	int32_t check;
-	ssize_t count;
-	struct msghdr message;
-	const char *code;
-
-	// runs left by the last wakeup: still in the mapping? (anything may have run since)
-	if (connection->run < connection->runCount) {
-		check = volumeReadInPlace(connection->file, NULL, 0);
-		if (check < 0)
-			return volumeErrorName(check);
-	}
-	c_memset(&message, 0, sizeof(message));
-	for (round = 0; round < kRoundsPerWakeup; round++) {
-		if (connection->run == connection->runCount) {
-			code = gatherRuns(connection);
-			if (code)
-				return code;
-			if (!connection->runs)
-				return pumpSendBuffer(connection);
-			if (0 == connection->runCount)
-				return kSettled;
-		}
-		message.msg_iov = connection->runs + connection->run;
-		message.msg_iovlen = connection->runCount - connection->run;
-		count = sendmsg(connection->fd, &message, MSG_NOSIGNAL);
-		if (count >= 0) {
-			connection->bytes += count;
-			connection->progress = g_get_monotonic_time();
-			while (count) {
-				struct iovec *run = &connection->runs[connection->run];
-				if ((size_t)count < run->iov_len) {
-					run->iov_base = (uint8_t *)run->iov_base + count;
-					run->iov_len -= count;
-					break;
-				}
-				count -= run->iov_len;
-				connection->run++;
-			}
-		}
-		else if (EINTR == errno)
-			continue;
-		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
-			return NULL;
-		else if (EFAULT == errno)
-			return volumeErrorName(VOLUME_EIO);		// the image lost the pages under the runs
-		else
-			return ftpsockErrorName(errno);
-	}
-	return NULL;
-}
-
-const char *pumpReceiveFile(xsFtpSockConnection connection)
-{
-	int round;
-	int32_t written;
-	ssize_t count;
-
-	for (round = 0; round < kRoundsPerWakeup; round++) {
-		count = recv(connection->fd, connection->buffer, connection->bufferSize, 0);
-		if (count > 0) {
-			written = volumeWrite(connection->file, connection->buffer, (uint32_t)count);
-			if (written < 0)
-				return volumeErrorName(written);
-			connection->bytes += count;
-			connection->progress = g_get_monotonic_time();
-		}
-		else if (0 == count)
-			return kSettled;		// the client's FIN: end of file in stream mode (RFC 959 3.4.1)
-		else if (EINTR == errno)
-			continue;
-		else if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
-			return NULL;
-		else
-			return ftpsockErrorName(errno);
-	}
-	return NULL;
 }
