@@ -177,7 +177,7 @@ function runSuite(title, elf) {
 
 // ours, LittleFS (lfs.c is compiled inside volumeLfs.c) and the SDK's xsHost.c, for
 // modSPIRead/Write/Erase, modGetTimeOfDay, modSetTime and the esp* string functions
-const volumeObjects = ["volume", "volumeLittlefs", "volumeLfs", "volumePath", "volumePartitionEsp", "lfs_util", "xsHost"];
+const volumeObjects = ["volume", "volumeJs", "volumeLittlefs", "volumeLfs", "volumePath", "volumePartitionEsp", "lfs_util", "xsHost"];
 
 function freshDir(name) {
 	const dir = join(out, name);
