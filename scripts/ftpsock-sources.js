@@ -1,4 +1,4 @@
-// The C files of ftpsock's lwIP backend, as modules/ftpsock/manifest.json lists them for the
+// The C files of ftpsock's lwIP build (the binding and the lwIP backend), as modules/ftpsock/manifest.json lists them for the
 // ESP8266 ("esp"), so that check:lwip and test:emu compile the same files as the firmware.
 import {readFileSync} from "node:fs";
 import {join} from "node:path";

@@ -1,7 +1,8 @@
 /*
  * DataListener, DataConnection and localAddressFor on lwIP's raw API: the backend of esp32 and
- * esp (ESP8266). Same native functions, callback conventions and codes as the POSIX backend, so
- * ftpsock.js runs unchanged (contract: ftpsock.d.ts).
+ * esp (ESP8266), under the same binding as the POSIX backend (ftpsock_binding.c, over
+ * ftpsock_backend.h), so ftpsock.js runs unchanged (contract: ftpsock.d.ts). This file is the
+ * DataConnection's XS side; ftpsock_lwip.h lists the others.
  *
  * To do
  *
@@ -60,18 +61,6 @@
  */
 #include "ftpsock_lwip.h"
 
-const xsHostHooks ICACHE_RODATA_ATTR xsFtpSockConnectionHooks = {
-	xs_ftpsock_connection_destructor,
-	xs_ftpsock_connection_mark,
-	NULL
-};
-
-const xsHostHooks ICACHE_RODATA_ATTR xsFtpSockListenerHooks = {
-	xs_ftpsock_listener_destructor,
-	xs_ftpsock_listener_mark,
-	NULL
-};
-
 const char kSettled[] = "";
 
 /*
@@ -109,300 +98,81 @@ const char *errorName(err_t error, uint8_t connecting)
 }
 
 // A dotted quad as inet_pton() takes it: four decimal bytes, no leading zeros.
-static int parseDottedQuad(const char *text, ip_addr_t *address)
+void ftpsockAddressToLwip(FtpSockAddress address, ip_addr_t *ip)
 {
-	uint32_t part[4];
-	int i, digits;
-
-	for (i = 0; i < 4; i++) {
-		part[i] = 0;
-		for (digits = 0; ('0' <= *text) && (*text <= '9'); digits++, text++) {
-			if (digits && !part[i])
-				return 0;
-			part[i] = (part[i] * 10) + (uint32_t)(*text - '0');
-			if (part[i] > 255)
-				return 0;
-		}
-		if (!digits)
-			return 0;
-		if (*text++ != ((i < 3) ? '.' : 0))
-			return 0;
-	}
-	IP_ADDR4(address, part[0], part[1], part[2], part[3]);
-	return 1;
+	IP_ADDR4(ip, address.byte[0], address.byte[1], address.byte[2], address.byte[3]);
 }
 
-void parseAddress(xsMachine *the, xsSlot *slot, ip_addr_t *address)
+FtpSockConnection ftpsockConnectionCreate(void)
 {
-	if ((xsStringType != xsmcTypeOf(*slot)) || !parseDottedQuad(xsmcToString(*slot), address))
-		xsRangeError("invalid IPv4 address");
+	xsFtpSockConnection connection = c_calloc(1, sizeof(xsFtpSockConnectionRecord));
+
+	if (connection)
+		connection->owned = 1;
+	return connection;
 }
 
-int parsePort(xsMachine *the, xsSlot *slot)
+const char *ftpsockConnectionConnect(FtpSockConnection connection, FtpSockAddress address, int port)
 {
-	int port = xsmcToInteger(*slot);
-
-	if ((port < 0) || (port > 65535))
-		xsRangeError("invalid port");
-	return port;
-}
-
-// (listener): takes the connection the DataListener accepted.
-// (address, port, callback): active mode; callback(code) once connected (code undefined) or
-// not. Returns the code of a failure known at once; the JS face reports it asynchronously.
-void xs_ftpsock_connection(xsMachine *the)
-{
-	xsFtpSockConnection connection;
 	ConnectionStepRecord step;
-	ip_addr_t remote;
-	int port;
 
-	if (xsStringType != xsmcTypeOf(xsArg(0))) {
-		connection = listenerTake(the, &xsArg(0));
-		if (!connection)
-			xsUnknownError("no accepted connection");
-		connection->obj = xsThis;
-		connection->state = kStateIdle;
-		connection->counted = 1;
-		modInstrumentationAdjust(NetworkSockets, +1);
-		xsmcSetHostData(xsThis, connection);
-		xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockConnectionHooks);
-		return;
-	}
-
-	parseAddress(the, &xsArg(0), &remote);
-	port = parsePort(the, &xsArg(1));
-	if (!xsmcIsCallable(xsArg(2)))
-		xsTypeError("no callback");
-	connection = c_calloc(1, sizeof(xsFtpSockConnectionRecord));
-	if (!connection)
-		xsUnknownError("no memory");
-	connection->the = the;
-	connection->obj = xsThis;
-	connection->state = kStateClosed;
-	connection->owned = 1;
-	connection->remote = remote;
+	ftpsockAddressToLwip(address, &connection->remote);
 	connection->remotePort = (uint16_t)port;
-	xsmcSetHostData(xsThis, connection);
-	xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockConnectionHooks);
-
 	c_memset(&step, 0, sizeof(step));
 	step.connection = connection;
 	lwipRun(connectionConnectInLwip, &step);
-	if (ERR_OK != step.error) {
-		xsmcSetString(xsResult, (char *)errorName(step.error, 1));
-		return;
-	}
+	if (ERR_OK != step.error)
+		return errorName(step.error, 1);
 	connection->counted = 1;
 	modInstrumentationAdjust(NetworkSockets, +1);
-	connectionBegin(the, connection, kStateConnecting, NULL, &xsArg(2));
+	return NULL;
 }
 
-void xs_ftpsock_connection_destructor(void *data)
+void ftpsockConnectionDestroy(FtpSockConnection connection)
 {
-	xsFtpSockConnection connection = data;
-
-	if (!connection)
-		return;
 	if (connection->timer) {
 		modTimerRemove(connection->timer);
 		connection->timer = NULL;
 	}
-	if (connection->file) {
-		volumeClose(connection->file);		// nobody waits for this transfer any more: its result has no reader
-		connection->file = NULL;
+	if (connection->base.file) {
+		volumeClose(connection->base.file);		// nobody waits for this transfer any more: its result has no reader
+		connection->base.file = NULL;
 	}
-	if (kStateIdle == connection->state)
+	if (kStateIdle == connection->base.state)
 		lwipRun(connectionCloseInLwip, connection);
-	else if (kStateClosed != connection->state)		// closed: a draining close goes on without it
+	else if (kStateClosed != connection->base.state)		// closed: a draining close goes on without it
 		lwipRun(connectionAbortInLwip, connection);		// a transfer cut short (the machine ends)
-	if (connection->buffer) {
-		c_free(connection->buffer);
-		connection->buffer = NULL;
+	if (connection->base.buffer) {
+		c_free(connection->base.buffer);
+		connection->base.buffer = NULL;
 	}
 	connectionUncount(connection);
-	connection->state = kStateClosed;
+	connection->base.state = kStateClosed;
 	lwipRun(connectionDisownInLwip, connection);		// may free the record
 }
 
-void xs_ftpsock_connection_mark(xsMachine *the, void *it, xsMarkRoot markRoot)
+int32_t ftpsockConnectionPrepareSend(FtpSockConnection connection)
 {
-	xsFtpSockConnection connection = it;
-
-	if (connection->callback)
-		(*markRoot)(the, connection->callback);
-}
-
-// (path, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
-void xs_ftpsock_connection_send_file(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionReady(the, &xsArg(3));
-	int error = 0;
-	VolumeFile file;
-
-	file = volumeOpenRead(xsmcToString(xsArg(0)), (uint32_t)xsmcToInteger(xsArg(1)), &error);
-	if (!file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
-	if (!connection->buffer) {
-		volumeClose(file);		// only read: nothing to commit
-		xsmcSetString(xsResult, (char *)volumeErrorName(VOLUME_ENOMEM));
-		return;
-	}
-	connection->file = file;
-	connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
-	connection->offset = connection->length = 0;
+	connection->base.buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
+	if (!connection->base.buffer)
+		return VOLUME_ENOMEM;
+	connection->base.bufferSize = MODDEF_FTPSOCK_BUFFER;
+	connection->base.length = 0;
 	connection->eof = 0;
-	connectionBegin(the, connection, kStateSendFile, &xsArg(2), &xsArg(3));
+	return VOLUME_OK;
 }
 
-// (path, mode, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
-void xs_ftpsock_connection_receive_file(xsMachine *the)
+// No buffer: the received pbufs are written as they are.
+int32_t ftpsockConnectionPrepareReceive(FtpSockConnection connection)
 {
-	xsFtpSockConnection connection = connectionReady(the, &xsArg(4));
-	const char *mode = xsmcToString(xsArg(1));
-	int append, error = 0;
-	VolumeFile file;
-
-	if (!c_strcmp(mode, "w"))
-		append = 0;
-	else if (!c_strcmp(mode, "a"))
-		append = 1;
-	else
-		xsRangeError("invalid mode");
-	file = volumeOpenWrite(xsmcToString(xsArg(0)), append, (uint32_t)xsmcToInteger(xsArg(2)), &error);
-	if (!file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	connection->file = file;		// no buffer: the received pbufs are written as they are
-	connectionBegin(the, connection, kStateReceiveFile, &xsArg(3), &xsArg(4));
-}
-
-// (data, callback): the bytes of an ArrayBuffer (or view), or a string's UTF-8, copied once.
-void xs_ftpsock_connection_send(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionReady(the, &xsArg(1));
-	void *data;
-	xsUnsignedValue length;
-
-	if (xsStringType == xsmcTypeOf(xsArg(0))) {
-		data = xsmcToString(xsArg(0));
-		length = (xsUnsignedValue)c_strlen(data);
-	}
-	else
-		xsmcGetBufferReadable(xsArg(0), &data, &length);
-	if (length) {
-		connection->buffer = c_malloc(length);
-		if (!connection->buffer) {
-			xsmcSetString(xsResult, (char *)volumeErrorName(VOLUME_ENOMEM));
-			return;
-		}
-		c_memcpy(connection->buffer, data, length);
-	}
-	connection->bufferSize = connection->length = length;
-	connection->offset = 0;
-	connectionBegin(the, connection, kStateSendBytes, NULL, &xsArg(1));
-}
-
-// Ends the pending transfer with EABORTED and resets the connection: lwIP drops what is queued
-// at once (a pending connect: onError("EABORTED")). true when an operation was pending; false
-// when there was none, also when the last one settled and JS has not yet seen its promise
-// settle: the caller then knows nothing was interrupted.
-void xs_ftpsock_connection_abort(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionGet(the);
-
-	if (!connection || (kStateIdle == connection->state) || (kStateClosed == connection->state)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	connectionFinish(the, connection, "EABORTED");
-	xsmcSetTrue(xsResult);
-}
-
-// A pending transfer rejects with EABORTED; a pending connect is dropped without a callback
-// (its owner is the one closing). What was queued is still delivered, then FIN.
-void xs_ftpsock_connection_close(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionGet(the);
-	uint8_t state;
-
-	if (!connection || (kStateClosed == connection->state))
-		return;
-	state = connection->state;
-	if (kStateConnecting == state) {
-		connection->callback = NULL;
-		connectionReset(connection);		// nothing to deliver: no handshake to finish
-		connectionSettle(the, connection, state, "EABORTED");
-		return;
-	}
-	if (connection->buffer) {
-		c_free(connection->buffer);		// what the stack holds it copied
-		connection->buffer = NULL;
-	}
-	lwipRun(connectionCloseInLwip, connection);
-	connectionUncount(connection);
-	connection->state = kStateClosed;
-	if (kStateIdle != state)
-		connectionSettle(the, connection, state, "EABORTED");
-}
-
-void xs_ftpsock_connection_get_remoteAddress(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionGet(the);
-	char text[48];
-
-	if (connection && ipaddr_ntoa_r(&connection->remote, text, sizeof(text)))
-		xsmcSetString(xsResult, text);
-}
-
-void xs_ftpsock_connection_get_remotePort(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionGet(the);
-
-	if (connection)
-		xsmcSetInteger(xsResult, connection->remotePort);
-}
-
-void xs_ftpsock_connection_get_bytes(xsMachine *the)
-{
-	xsFtpSockConnection connection = connectionGet(the);
-
-	xsmcSetNumber(xsResult, connection ? (xsNumberValue)connection->bytes : 0);
-}
-
-xsFtpSockConnection connectionGet(xsMachine *the)
-{
-	return xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockConnectionHooks);
-}
-
-// The connection, ready for a transfer: one at a time, as FTP's data connection does.
-// Checked before anything is opened, so that a throw leaves nothing behind.
-xsFtpSockConnection connectionReady(xsMachine *the, xsSlot *callback)
-{
-	xsFtpSockConnection connection = connectionGet(the);
-
-	if (!xsmcIsCallable(*callback))
-		xsTypeError("no callback");
-	if (!connection || (kStateClosed == connection->state))
-		xsUnknownError("closed");
-	if (kStateIdle != connection->state)
-		xsUnknownError("busy");
-	return connection;
+	(void)connection;
+	return VOLUME_OK;
 }
 
 // The first pump runs from a message, never inside this call: a callback must not run before
 // the native function returns (DataConnection.connect has not even returned its object then).
-void connectionBegin(xsMachine *the, xsFtpSockConnection connection, uint8_t state, xsSlot *idleTimeout, xsSlot *callback)
+void ftpsockConnectionStart(FtpSockConnection connection, xsNumberValue milliseconds)
 {
-	xsNumberValue milliseconds = idleTimeout ? xsmcToNumber(*idleTimeout) : 0;
-
-	connection->callback = xsmcToReference(*callback);
-	connection->state = state;
-	connection->bytes = 0;
 	connection->startCode = NULL;
 	connection->writeCode = NULL;
 	connection->idleTimeout = 0;
@@ -412,81 +182,80 @@ void connectionBegin(xsMachine *the, xsFtpSockConnection connection, uint8_t sta
 		if (!connection->timer)
 			connection->startCode = "ENOMEM";
 	}
-	if (!connection->remembered) {
-		xsRemember(connection->obj);
-		connection->remembered = 1;
-	}
 	lwipRun(connectionKickInLwip, connection);
 }
 
-// A failed transfer (or connect) resets the connection: the peer learns at once that the data
-// is incomplete.
-void connectionFinish(xsMachine *the, xsFtpSockConnection connection, const char *code)
+void ftpsockConnectionEnd(FtpSockConnection connection, uint8_t state, const char *code)
 {
-	uint8_t state = connection->state;
-
-	if (code)
-		connectionReset(connection);
-	else if (connection->buffer) {
-		c_free(connection->buffer);
-		connection->buffer = NULL;
-	}
-	connectionSettle(the, connection, state, code);
-}
-
-// Ends the pending operation, then calls its callback: last, since the callback may start the
-// next operation or close. `state` is the operation's, for the callback's arguments. The caller
-// has a host context.
-void connectionSettle(xsMachine *the, xsFtpSockConnection connection, uint8_t state, const char *code)
-{
-	xsSlot *callback = connection->callback;
-	int32_t result;
-
-	if (connection->file) {
-		result = volumeClose(connection->file);
-		connection->file = NULL;
-		// A failed commit loses an upload that looked complete: it fails the transfer. After
-		// another failure (or an abort) the caller deletes the partial file, whatever its state.
-		if (!code && (result < 0))
-			code = volumeErrorName(result);
-	}
+	(void)state;
+	(void)code;
 	if (connection->timer) {
 		modTimerRemove(connection->timer);
 		connection->timer = NULL;
 	}
-	connection->callback = NULL;
-	if (kStateClosed != connection->state)
-		connection->state = kStateIdle;
-	if (connection->remembered) {
-		connection->remembered = 0;
-		xsForget(connection->obj);
-	}
-	if (!callback)
-		return;
-	// The DataConnection is `this` of the call, on the stack: no longer remembered, it still
-	// outlives the callback. Nothing allocates between xsForget and this push.
-	if (kStateConnecting == state) {
-		if (code)
-			xsCallFunction1(xsReference(callback), connection->obj, xsString((char *)code));
-		else
-			xsCallFunction0(xsReference(callback), connection->obj);
-	}
-	else if (code)
-		xsCallFunction2(xsReference(callback), connection->obj, xsString((char *)code), xsNumber((xsNumberValue)connection->bytes));
-	else
-		xsCallFunction2(xsReference(callback), connection->obj, xsUndefined, xsNumber((xsNumberValue)connection->bytes));
 }
 
-// Resets the pcb (if any is left) and frees the buffer: the connection is closed.
+void ftpsockConnectionFinish(xsMachine *the, FtpSockConnection connection, const char *code)
+{
+	connectionFinish(the, connection, code);
+}
+
+// What was queued is still delivered, then FIN.
+void ftpsockConnectionClose(xsMachine *the, FtpSockConnection connection)
+{
+	uint8_t state = connection->base.state;
+
+	if (kStateConnecting == state) {
+		connection->base.callback = NULL;
+		connectionReset(connection);		// nothing to deliver: no handshake to finish
+		ftpsockConnectionSettle(the, connection, state, "EABORTED");
+		return;
+	}
+	if (connection->base.buffer) {
+		c_free(connection->base.buffer);		// what the stack holds it copied
+		connection->base.buffer = NULL;
+	}
+	lwipRun(connectionCloseInLwip, connection);
+	connectionUncount(connection);
+	connection->base.state = kStateClosed;
+	if (kStateIdle != state)
+		ftpsockConnectionSettle(the, connection, state, "EABORTED");
+}
+
+int ftpsockConnectionRemoteAddress(FtpSockConnection connection, char *text)
+{
+	return NULL != ipaddr_ntoa_r(&connection->remote, text, 48);
+}
+
+uint16_t ftpsockConnectionRemotePort(FtpSockConnection connection)
+{
+	return connection->remotePort;
+}
+
+// A failed transfer (or connect, or abort()) resets the connection: the peer learns at once
+// that the data is incomplete.
+void connectionFinish(xsMachine *the, xsFtpSockConnection connection, const char *code)
+{
+	uint8_t state = connection->base.state;
+
+	if (code)
+		connectionReset(connection);
+	else if (connection->base.buffer) {
+		c_free(connection->base.buffer);
+		connection->base.buffer = NULL;
+	}
+	ftpsockConnectionSettle(the, connection, state, code);
+}
+
 void connectionReset(xsFtpSockConnection connection)
 {
 	lwipRun(connectionAbortInLwip, connection);
-	if (connection->buffer) {
-		c_free(connection->buffer);
-		connection->buffer = NULL;
+	if (connection->base.buffer) {
+		c_free(connection->base.buffer);
+		connection->base.buffer = NULL;
 	}
 	connectionUncount(connection);
-	connection->state = kStateClosed;
+	connection->base.state = kStateClosed;
 }
 
 void connectionUncount(xsFtpSockConnection connection)
@@ -517,7 +286,7 @@ void connectionDeliver(void *context, void *refcon, uint8_t *message, uint16_t m
 	lwipRun(connectionCollectInLwip, &step);
 	if (step.freed)
 		return;
-	switch (connection->state) {
+	switch (connection->base.state) {
 		case kStateConnecting:
 			code = pumpConnect(connection);
 			break;
@@ -551,7 +320,7 @@ void connectionOnTimer(modTimer timer, void *refcon, int refconSize)
 	(void)timer;
 	(void)refconSize;
 	c_memcpy(&connection, refcon, sizeof(connection));		// the timer keeps a copy, maybe unaligned
-	the = connection->the;
+	the = connection->base.the;
 	xsBeginHost(the);
 	{
 		connectionFinish(the, connection, "ETIMEDOUT");

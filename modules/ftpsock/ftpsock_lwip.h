@@ -1,8 +1,9 @@
 /*
- * What the files of ftpsock's lwIP backend share (esp32, esp): the two records, their states,
- * the hand-off to lwIP's context (lwipRun) and the functions one file calls in another.
- * ftpsock_lwip.c says how the backend works; the files are:
- *   ftpsock_lwip.c            the DataConnection host functions, settling, the idle timer
+ * What the files of ftpsock's lwIP backend share (esp32, esp): the two records, the hand-off
+ * to lwIP's context (lwipRun) and the functions one file calls in another. The host functions
+ * are the binding's (ftpsock_binding.c, over ftpsock_backend.h); ftpsock_lwip.c says how the
+ * backend works. The files are:
+ *   ftpsock_lwip.c            the DataConnection's XS side: start, finish, close, the idle timer
  *   ftpsock_lwip_thread.c     lwipRun(): lwIP's context, from the XS thread
  *   ftpsock_lwip_pcb.c        a connection's pcb in lwIP context: callbacks, draining close
  *   ftpsock_lwip_listener.c   DataListener and localAddressFor, both sides
@@ -18,7 +19,7 @@
 #include "modTimer.h"
 #include "modInstrumentation.h"
 
-#include "../volume/volume.h"
+#include "ftpsock_backend.h"
 
 #include "lwip/opt.h"
 #include "lwip/init.h"
@@ -53,15 +54,6 @@
 	#define IP_ADDR4 IP4_ADDR
 #endif
 
-enum {
-	kStateIdle = 0,
-	kStateConnecting,
-	kStateSendFile,
-	kStateSendBytes,
-	kStateReceiveFile,
-	kStateClosed
-};
-
 // What lwIP callbacks record (lwIP side, sticky).
 enum {
 	kEventConnected = 1 << 0,
@@ -73,25 +65,16 @@ typedef struct xsFtpSockConnectionRecord xsFtpSockConnectionRecord;
 typedef xsFtpSockConnectionRecord *xsFtpSockConnection;
 
 struct xsFtpSockConnectionRecord {
+	FtpSockConnectionBase base;	// the binding's (XS side): file, buffer (sendFile: read from the file; send(): the bytes to send), bytes...
+
 	// XS side
-	xsMachine *the;
-	xsSlot obj;					// the DataConnection; remembered while an operation is pending
-	xsSlot *callback;			// of the pending operation; marked by the host hooks
 	modTimer timer;				// idle timeout of the pending transfer
 	uint32_t idleTimeout;		// ms; 0 = none
-	VolumeFile file;
-	uint8_t *buffer;			// sendFile: read from the file; send(): the bytes to send
-	uint32_t bufferSize;
-	uint32_t offset;			// next byte of `buffer` to hand to tcp_write()
-	uint32_t length;			// bytes in `buffer`
 	uint32_t lastAcked;			// `seenAcked` when progress was last seen
-	uint64_t bytes;
 	const char *startCode;		// why the pending operation failed as it began, reported by its first pump
 	const char *writeCode;		// tcp_write() refused for another reason than memory
 	ip_addr_t remote;
 	uint16_t remotePort;
-	uint8_t state;
-	uint8_t remembered;
 	uint8_t eof;
 	uint8_t counted;			// in the NetworkSockets instrumentation
 
@@ -119,10 +102,9 @@ typedef struct xsFtpSockListenerRecord xsFtpSockListenerRecord;
 typedef xsFtpSockListenerRecord *xsFtpSockListener;
 
 struct xsFtpSockListenerRecord {
+	FtpSockListenerBase base;	// the binding's (XS side): the DataListener, not remembered, so a dropped listener is collected
+
 	// XS side
-	xsMachine *the;
-	xsSlot obj;					// the DataListener: not remembered, so a dropped listener is collected
-	xsSlot *callback;			// marked by the host hooks while the DataListener lives
 	xsFtpSockConnection ready;	// accepted, collected, not yet taken by its DataConnection
 	const char *failed;			// collected: why accepting failed
 	ip_addr_t peer;
@@ -140,13 +122,7 @@ struct xsFtpSockListenerRecord {
 	uint8_t repost;				// posting failed: the accepted connection's tcp_poll tries again
 };
 
-void xs_ftpsock_connection_destructor(void *data);
-void xs_ftpsock_connection_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
-void xs_ftpsock_listener_destructor(void *data);
-void xs_ftpsock_listener_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
 
-extern const xsHostHooks xsFtpSockConnectionHooks;
-extern const xsHostHooks xsFtpSockListenerHooks;
 
 // A pump's verdict besides an error code: NULL goes on waiting, kSettled succeeded.
 extern const char kSettled[];
@@ -203,24 +179,17 @@ const char *pumpReceiveFile(xsFtpSockConnection connection);
 void listenerPost(struct xsFtpSockListenerRecord *listener);
 void listenerDeliver(void *the, void *refcon, uint8_t *message, uint16_t messageLength);
 void connectionDropInLwip(void *context);
-xsFtpSockConnection listenerTake(xsMachine *the, xsSlot *slot);
-void listenerDropReady(xsFtpSockListener listener);
 void listenerUncount(xsFtpSockListener listener);
 
 // ftpsock_lwip.c
+void ftpsockAddressToLwip(FtpSockAddress address, ip_addr_t *ip);
 void connectionDeliver(void *the, void *refcon, uint8_t *message, uint16_t messageLength);
-xsFtpSockConnection connectionGet(xsMachine *the);
-xsFtpSockConnection connectionReady(xsMachine *the, xsSlot *callback);
-void connectionBegin(xsMachine *the, xsFtpSockConnection connection, uint8_t state, xsSlot *idleTimeout, xsSlot *callback);
 void connectionFinish(xsMachine *the, xsFtpSockConnection connection, const char *code);
-void connectionSettle(xsMachine *the, xsFtpSockConnection connection, uint8_t state, const char *code);
 void connectionReset(xsFtpSockConnection connection);
 void connectionUncount(xsFtpSockConnection connection);
 void connectionProgress(xsFtpSockConnection connection);
 void connectionOnTimer(modTimer timer, void *refcon, int refconSize);
 const char *pumpConnect(xsFtpSockConnection connection);
 const char *errorName(err_t error, uint8_t connecting);
-void parseAddress(xsMachine *the, xsSlot *slot, ip_addr_t *address);
-int parsePort(xsMachine *the, xsSlot *slot);
 
 #endif

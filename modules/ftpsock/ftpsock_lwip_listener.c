@@ -1,6 +1,7 @@
 /*
- * DataListener (passive mode) and localAddressFor on lwIP: the listening pcb, its accept
- * callback (one connection, from the control connection's peer only) and the host functions.
+ * The lwIP backend's DataListener (passive mode) and localAddressFor (ftpsock_backend.h): the
+ * listening pcb, its accept callback (one connection, from the control connection's peer only)
+ * and the XS side that collects what it accepted.
  */
 #include "ftpsock_lwip.h"
 
@@ -27,7 +28,7 @@ void listenerPost(xsFtpSockListener listener)
 {
 	if (listener->posted || !listener->owned)
 		return;
-	if (0 == modMessagePostToMachine(listener->the, NULL, 0, listenerDeliver, listener)) {
+	if (0 == modMessagePostToMachine(listener->base.the, NULL, 0, listenerDeliver, listener)) {
 		listener->posted = 1;
 		listener->repost = 0;
 	}
@@ -97,8 +98,8 @@ err_t listenerOnAccept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	connection->the = listener->the;
-	connection->state = kStateClosed;		// until a DataConnection takes it
+	connection->base.the = listener->base.the;
+	connection->base.state = kStateClosed;		// until a DataConnection takes it
 	connection->owned = 1;
 	connection->remote = pcb->remote_ip;
 	connection->remotePort = pcb->remote_port;
@@ -240,58 +241,42 @@ static void routeInLwip(void *context)
 	Listener, XS side
 */
 
-// (address, port, portMin, portMax, peer, callback): undefined, or the code of why no port
-// could be bound (EADDRINUSE when the whole range is taken).
-void xs_ftpsock_listener(xsMachine *the)
+FtpSockListener ftpsockListenerCreate(void)
 {
-	xsFtpSockListener listener;
-	ListenerStepRecord step;
-	ip_addr_t peer;
-	int port;
+	xsFtpSockListener listener = c_calloc(1, sizeof(xsFtpSockListenerRecord));
 
-	c_memset(&step, 0, sizeof(step));
-	parseAddress(the, &xsArg(0), &step.address);
-	parseAddress(the, &xsArg(4), &peer);
-	port = parsePort(the, &xsArg(1));
-	step.portMin = parsePort(the, &xsArg(2));
-	step.portMax = parsePort(the, &xsArg(3));
-	if (!xsmcIsCallable(xsArg(5)))
-		xsTypeError("no callback");
-	if (step.portMin && step.portMax) {
-		if (step.portMin > step.portMax)
-			xsRangeError("invalid port range");
-	}
-	else
-		step.portMin = step.portMax = port;
-
-	listener = c_calloc(1, sizeof(xsFtpSockListenerRecord));
-	if (!listener)
-		xsUnknownError("no memory");
-	listener->the = the;
-	listener->obj = xsThis;
-	listener->callback = xsmcToReference(xsArg(5));
-	listener->peer = peer;
-	listener->owned = 1;
-	xsmcSetHostData(xsThis, listener);
-	xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockListenerHooks);
-
-	step.listener = listener;
-	lwipRun(listenerBindInLwip, &step);
-	if (ERR_OK != step.error) {
-		xsmcSetString(xsResult, (char *)errorName(step.error, 0));
-		return;
-	}
-	listener->counted = 1;
-	modInstrumentationAdjust(NetworkSockets, +1);
+	if (listener)
+		listener->owned = 1;
+	return listener;
 }
 
-void xs_ftpsock_listener_destructor(void *data)
+const char *ftpsockListenerListen(FtpSockListener listener, FtpSockAddress address, int portMin, int portMax, FtpSockAddress peer)
 {
-	xsFtpSockListener listener = data;
 	ListenerStepRecord step;
 
-	if (!listener)
-		return;
+	c_memset(&step, 0, sizeof(step));
+	ftpsockAddressToLwip(address, &step.address);
+	ftpsockAddressToLwip(peer, &listener->peer);
+	step.portMin = portMin;
+	step.portMax = portMax;
+	step.listener = listener;
+	lwipRun(listenerBindInLwip, &step);
+	if (ERR_OK != step.error)
+		return errorName(step.error, 0);
+	listener->counted = 1;
+	modInstrumentationAdjust(NetworkSockets, +1);
+	return NULL;
+}
+
+uint16_t ftpsockListenerPort(FtpSockListener listener)
+{
+	return listener->port;
+}
+
+void ftpsockListenerDestroy(FtpSockListener listener)
+{
+	ListenerStepRecord step;
+
 	listenerUncount(listener);
 	c_memset(&step, 0, sizeof(step));
 	step.listener = listener;
@@ -299,40 +284,22 @@ void xs_ftpsock_listener_destructor(void *data)
 	lwipRun(listenerCloseInLwip, &step);		// may free the record
 }
 
-void xs_ftpsock_listener_mark(xsMachine *the, void *it, xsMarkRoot markRoot)
+void ftpsockListenerClose(FtpSockListener listener)
 {
-	xsFtpSockListener listener = it;
-
-	if (listener->callback)
-		(*markRoot)(the, listener->callback);
-}
-
-void xs_ftpsock_listener_close(xsMachine *the)
-{
-	xsFtpSockListener listener = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListenerHooks);
 	ListenerStepRecord step;
 
-	if (!listener)
-		return;
 	listenerUncount(listener);
 	c_memset(&step, 0, sizeof(step));
 	step.listener = listener;
 	lwipRun(listenerCloseInLwip, &step);
 }
 
-void xs_ftpsock_listener_get_port(xsMachine *the)
-{
-	xsFtpSockListener listener = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListenerHooks);
-
-	xsmcSetInteger(xsResult, listener ? listener->port : 0);
-}
-
 void listenerDeliver(void *context, void *refcon, uint8_t *message, uint16_t messageLength)
 {
-	xsMachine *the = context;
 	xsFtpSockListener listener = refcon;
 	ListenerStepRecord step;
 
+	(void)context;
 	(void)message;
 	(void)messageLength;
 	c_memset(&step, 0, sizeof(step));
@@ -342,38 +309,24 @@ void listenerDeliver(void *context, void *refcon, uint8_t *message, uint16_t mes
 		return;
 	listenerUncount(listener);		// it stopped listening
 	// Calls back last: the callback may close the listener. A connection its DataConnection did
-	// not take (the callback threw first) is reset here, then the exception goes on to the host.
-	xsBeginHost(the);
-	{
-		xsTry {
-			// The DataListener is `this` of the call: on the stack, it outlives the callback.
-			if (listener->failed)
-				xsCallFunction1(xsReference(listener->callback), listener->obj, xsString((char *)listener->failed));
-			else
-				xsCallFunction0(xsReference(listener->callback), listener->obj);
-		}
-		xsCatch {
-			listenerDropReady(listener);
-			xsThrow(xsException);
-		}
-		listenerDropReady(listener);
-	}
-	xsEndHost(the);
+	// not take (the callback threw first) is reset, then the exception goes on to the host.
+	ftpsockListenerReport(listener, listener->failed);
 }
 
-xsFtpSockConnection listenerTake(xsMachine *the, xsSlot *slot)
+FtpSockConnection ftpsockConnectionAccepted(xsMachine *the, FtpSockListener listener)
 {
-	xsFtpSockListener listener = xsmcGetHostDataValidate(*slot, (void *)&xsFtpSockListenerHooks);
-	xsFtpSockConnection connection;
+	xsFtpSockConnection connection = listener->ready;
 
-	if (!listener)
+	(void)the;
+	if (!connection)
 		return NULL;
-	connection = listener->ready;
 	listener->ready = NULL;
+	connection->counted = 1;
+	modInstrumentationAdjust(NetworkSockets, +1);
 	return connection;
 }
 
-void listenerDropReady(xsFtpSockListener listener)
+void ftpsockListenerDropAccepted(FtpSockListener listener)
 {
 	if (listener->ready) {
 		lwipRun(connectionDropInLwip, listener->ready);
@@ -391,16 +344,14 @@ void listenerUncount(xsFtpSockListener listener)
 
 // (remote): the dotted quad of the address of the interface that routes to `remote` (the 227
 // reply), or an error code.
-void xs_ftpsock_local_address_for(xsMachine *the)
+const char *ftpsockLocalAddress(FtpSockAddress remote, char *text)
 {
 	RouteRecord route;
-	char text[48];
 
 	c_memset(&route, 0, sizeof(route));
-	parseAddress(the, &xsArg(0), &route.remote);
+	ftpsockAddressToLwip(remote, &route.remote);
 	lwipRun(routeInLwip, &route);
-	if (!route.found || !ipaddr_ntoa_r(&route.local, text, sizeof(text)))
-		xsmcSetString(xsResult, "ENETUNREACH");
-	else
-		xsmcSetString(xsResult, text);
+	if (!route.found || !ipaddr_ntoa_r(&route.local, text, 48))
+		return "ENETUNREACH";
+	return text;
 }

@@ -43,7 +43,7 @@ void connectionPost(xsFtpSockConnection connection)
 {
 	if (connection->posted || !connection->owned)
 		return;
-	if (0 == modMessagePostToMachine(connection->the, NULL, 0, connectionDeliver, connection)) {
+	if (0 == modMessagePostToMachine(connection->base.the, NULL, 0, connectionDeliver, connection)) {
 		connection->posted = 1;
 		connection->repost = 0;
 	}

@@ -42,7 +42,7 @@ const char *pumpReceiveFile(xsFtpSockConnection connection)
 		for (q = step.chain; q; q = q->next) {
 			if (!q->len)
 				continue;
-			result = volumeWrite(connection->file, q->payload, q->len);
+			result = volumeWrite(connection->base.file, q->payload, q->len);
 			if (result < 0)
 				break;
 			total += q->len;
@@ -50,7 +50,7 @@ const char *pumpReceiveFile(xsFtpSockConnection connection)
 		step.length = (result < 0) ? 0 : total;		// a failed transfer resets: no window to open
 		lwipRun(connectionConsumedInLwip, &step);
 		if (total) {
-			connection->bytes += total;
+			connection->base.bytes += total;
 			connectionProgress(connection);
 			modInstrumentationAdjust(NetworkBytesRead, (int32_t)total);
 		}

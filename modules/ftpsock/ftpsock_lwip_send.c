@@ -13,8 +13,8 @@ void connectionWriteInLwip(void *context)
 	uint8_t output = 0;
 	err_t err;
 
-	while (pcb && (connection->offset < connection->length)) {
-		length = connection->length - connection->offset;
+	while (pcb && (connection->base.offset < connection->base.length)) {
+		length = connection->base.length - connection->base.offset;
 		available = tcp_sndbuf(pcb);
 		if (length > available)
 			length = available;
@@ -22,7 +22,7 @@ void connectionWriteInLwip(void *context)
 			length = kMaxChunk;
 		if (!length)
 			break;					// the send buffer is full: tcp_sent reports room
-		err = tcp_write(pcb, connection->buffer + connection->offset, (u16_t)length, TCP_WRITE_FLAG_COPY);
+		err = tcp_write(pcb, connection->base.buffer + connection->base.offset, (u16_t)length, TCP_WRITE_FLAG_COPY);
 		if (ERR_MEM == err) {		// out of segments or pbufs
 			if (!tcp_sndqueuelen(pcb))
 				connection->stalled = 1;		// nothing in flight, so no tcp_sent: poll
@@ -32,8 +32,8 @@ void connectionWriteInLwip(void *context)
 			connection->writeCode = "ECONNRESET";	// the pcb no longer sends (ERR_CONN...)
 			break;
 		}
-		connection->offset += length;
-		connection->bytes += length;
+		connection->base.offset += length;
+		connection->base.bytes += length;
 		output = 1;
 	}
 	if (output)
@@ -44,11 +44,11 @@ void connectionWriteInLwip(void *context)
 // What the stack took or the peer acknowledged since the last pump is progress.
 static void connectionWritten(xsFtpSockConnection connection, uint64_t before)
 {
-	if ((before != connection->bytes) || (connection->lastAcked != connection->seenAcked)) {
+	if ((before != connection->base.bytes) || (connection->lastAcked != connection->seenAcked)) {
 		connection->lastAcked = connection->seenAcked;
 		connectionProgress(connection);
 	}
-	modInstrumentationAdjust(NetworkBytesWritten, (int32_t)(connection->bytes - before));
+	modInstrumentationAdjust(NetworkBytesWritten, (int32_t)(connection->base.bytes - before));
 }
 
 // Hands the buffer to the stack as far as its send buffer allows, and refills it once it took
@@ -62,22 +62,22 @@ const char *pumpSendFile(xsFtpSockConnection connection)
 	if (connection->startCode)
 		return connection->startCode;
 	for (;;) {
-		before = connection->bytes;
+		before = connection->base.bytes;
 		lwipRun(connectionWriteInLwip, connection);
 		connectionWritten(connection, before);
 		if (connection->seenEvents & kEventError)
 			return errorName(connection->seenError, 0);
 		if (connection->writeCode)
 			return connection->writeCode;
-		if (connection->offset < connection->length)
+		if (connection->base.offset < connection->base.length)
 			return NULL;			// tcp_sent will report room
 		if (connection->eof)
 			return kSettled;		// the stack holds every byte
-		result = volumeRead(connection->file, connection->buffer, connection->bufferSize);
+		result = volumeRead(connection->base.file, connection->base.buffer, connection->base.bufferSize);
 		if (result < 0)
 			return volumeErrorName(result);
-		connection->offset = 0;
-		connection->length = (uint32_t)result;
+		connection->base.offset = 0;
+		connection->base.length = (uint32_t)result;
 		if (0 == result)
 			connection->eof = 1;
 	}
@@ -85,7 +85,7 @@ const char *pumpSendFile(xsFtpSockConnection connection)
 
 const char *pumpSendBytes(xsFtpSockConnection connection)
 {
-	uint64_t before = connection->bytes;
+	uint64_t before = connection->base.bytes;
 
 	if (connection->startCode)
 		return connection->startCode;
@@ -93,7 +93,7 @@ const char *pumpSendBytes(xsFtpSockConnection connection)
 	connectionWritten(connection, before);
 	if (connection->writeCode)
 		return connection->writeCode;
-	if (connection->offset == connection->length)
+	if (connection->base.offset == connection->base.length)
 		return kSettled;
 	if (connection->seenEvents & kEventError)
 		return errorName(connection->seenError, 0);

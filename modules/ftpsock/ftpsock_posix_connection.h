@@ -1,7 +1,7 @@
 /*
- * What the two files of the POSIX DataConnection share (ftpsock_posix.c: host functions and
- * settling; ftpsock_posix_pump.c: the pumps that move bytes on each wakeup): the record, its
- * states and the pumps' prototypes.
+ * What the two files of the POSIX DataConnection share (ftpsock_posix.c: the backend's
+ * connection functions, ftpsock_backend.h; ftpsock_posix_pump.c: the pumps that move bytes on
+ * each wakeup): the record and the pumps' prototypes.
  */
 #ifndef __FTPSOCK_POSIX_CONNECTION_H__
 #define __FTPSOCK_POSIX_CONNECTION_H__
@@ -10,6 +10,7 @@
 #include "mc.defines.h"
 
 #include "../volume/volume.h"
+#include "ftpsock_backend.h"
 #include "ftpsock_posix.h"
 
 #include <glib-unix.h>
@@ -26,41 +27,26 @@
 // In place: up to kRunsPerSend runs, at most kSendfileChunk bytes, per sendmsg.
 #define kRunsPerSend (64)
 
-enum {
-	kStateIdle = 0,
-	kStateConnecting,
-	kStateSendFile,
-	kStateSendBytes,
-	kStateReceiveFile,
-	kStateClosed
-};
-
 typedef struct xsFtpSockConnectionRecord xsFtpSockConnectionRecord;
 typedef xsFtpSockConnectionRecord *xsFtpSockConnection;
 
 struct xsFtpSockConnectionRecord {
-	xsMachine *the;
-	xsSlot obj;					// the DataConnection; remembered while an operation is pending
-	xsSlot *callback;			// of the pending operation; marked by the host hooks
+	FtpSockConnectionBase base;	// the binding's: file, buffer (the file's bytes through it, or send()'s), bytes...
 	int fd;
 	guint watch;
 	GSource *timer;				// idle timeout of the pending transfer
 	gint64 idleTimeout;			// µs; 0 = none
 	gint64 progress;			// monotonic µs of the last byte moved
 	struct sockaddr_in remote;
-	VolumeFile file;
 	int fileDescriptor;			// for sendfile(2); -1: through `buffer`
-	uint8_t *buffer;
-	uint32_t bufferSize;
-	uint32_t offset;			// next byte of `buffer` to send
-	uint32_t length;			// bytes in `buffer`
 	struct iovec *runs;			// in place: the file's runs not yet sent, from runs[run]
 	uint16_t run;
 	uint16_t runCount;
-	uint64_t bytes;
-	uint8_t state;
-	uint8_t remembered;
 };
+
+// Takes the socket `listener` accepted and not yet handed out, with its peer's address
+// (ftpsock_posix_listener.c). Returns -1 when there is none.
+int ftpsockListenerTake(FtpSockListener listener, struct sockaddr_in *remote);
 
 // A pump's verdict besides an error code: NULL goes on waiting, kSettled succeeded.
 extern const char kSettled[];

@@ -34,7 +34,7 @@ const char *pumpSendFile(xsFtpSockConnection connection)
 	for (round = 0; round < kRoundsPerWakeup; round++) {
 		count = sendfile(connection->fd, connection->fileDescriptor, NULL, kSendfileChunk);
 		if (count > 0) {
-			connection->bytes += count;
+			connection->base.bytes += count;
 			connection->progress = g_get_monotonic_time();
 		}
 		else if (0 == count)
@@ -57,21 +57,21 @@ const char *pumpSendBuffer(xsFtpSockConnection connection)
 	ssize_t count;
 
 	for (round = 0; round < kRoundsPerWakeup; round++) {
-		if (connection->offset == connection->length) {
-			if (!connection->file)
+		if (connection->base.offset == connection->base.length) {
+			if (!connection->base.file)
 				return kSettled;
-			read = volumeRead(connection->file, connection->buffer, connection->bufferSize);
+			read = volumeRead(connection->base.file, connection->base.buffer, connection->base.bufferSize);
 			if (read < 0)
 				return volumeErrorName(read);
 			if (0 == read)
 				return kSettled;
-			connection->offset = 0;
-			connection->length = read;
+			connection->base.offset = 0;
+			connection->base.length = read;
 		}
-		count = send(connection->fd, connection->buffer + connection->offset, connection->length - connection->offset, MSG_NOSIGNAL);
+		count = send(connection->fd, connection->base.buffer + connection->base.offset, connection->base.length - connection->base.offset, MSG_NOSIGNAL);
 		if (count >= 0) {
-			connection->offset += count;
-			connection->bytes += count;
+			connection->base.offset += count;
+			connection->base.bytes += count;
 			connection->progress = g_get_monotonic_time();
 		}
 		else if (EINTR == errno)
@@ -94,14 +94,14 @@ static const char *gatherRuns(xsFtpSockConnection connection)
 	int32_t got;
 
 	while ((count < kRunsPerSend) && (total < kSendfileChunk)) {
-		got = volumeReadInPlace(connection->file, &data, kSendfileChunk - total);
+		got = volumeReadInPlace(connection->base.file, &data, kSendfileChunk - total);
 		if (got <= 0) {
 			// VOLUME_ENOTSUP before any run (nothing moved): the rest goes through the buffer
 			if ((VOLUME_ENOTSUP == got) && !count) {
-				connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
-				if (!connection->buffer)
+				connection->base.buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
+				if (!connection->base.buffer)
 					return volumeErrorName(VOLUME_ENOMEM);
-				connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
+				connection->base.bufferSize = MODDEF_FTPSOCK_BUFFER;
 				c_free(connection->runs);
 				connection->runs = NULL;
 			}
@@ -129,7 +129,7 @@ const char *pumpSendInPlace(xsFtpSockConnection connection)
 
 	// runs left by the last wakeup: still in the mapping? (anything may have run since)
 	if (connection->run < connection->runCount) {
-		check = volumeReadInPlace(connection->file, NULL, 0);
+		check = volumeReadInPlace(connection->base.file, NULL, 0);
 		if (check < 0)
 			return volumeErrorName(check);
 	}
@@ -148,7 +148,7 @@ const char *pumpSendInPlace(xsFtpSockConnection connection)
 		message.msg_iovlen = connection->runCount - connection->run;
 		count = sendmsg(connection->fd, &message, MSG_NOSIGNAL);
 		if (count >= 0) {
-			connection->bytes += count;
+			connection->base.bytes += count;
 			connection->progress = g_get_monotonic_time();
 			while (count) {
 				struct iovec *run = &connection->runs[connection->run];
@@ -180,12 +180,12 @@ const char *pumpReceiveFile(xsFtpSockConnection connection)
 	ssize_t count;
 
 	for (round = 0; round < kRoundsPerWakeup; round++) {
-		count = recv(connection->fd, connection->buffer, connection->bufferSize, 0);
+		count = recv(connection->fd, connection->base.buffer, connection->base.bufferSize, 0);
 		if (count > 0) {
-			written = volumeWrite(connection->file, connection->buffer, (uint32_t)count);
+			written = volumeWrite(connection->base.file, connection->base.buffer, (uint32_t)count);
 			if (written < 0)
 				return volumeErrorName(written);
-			connection->bytes += count;
+			connection->base.bytes += count;
 			connection->progress = g_get_monotonic_time();
 		}
 		else if (0 == count)
