@@ -66,6 +66,17 @@ typedef struct {
 	The binding, for backends
 */
 
+// A pump's verdict besides an error code: NULL goes on waiting, kSettled succeeded.
+extern const char kSettled[];
+
+// A wakeup of the connection (its socket, or a message from lwIP): runs the pump of the
+// pending operation, and settles the operation when the pump says it is done.
+void ftpsockConnectionPump(FtpSockConnection connection);
+
+// Ends the pending operation with `code` (ftpsockConnectionFinish) inside a host context of its
+// own: for a backend's timer or loop callback.
+void ftpsockConnectionFinishInHost(FtpSockConnection connection, const char *code);
+
 // Ends the pending operation: closes its file (a failed commit of an upload becomes the
 // operation's code), lets the backend release what the operation held
 // (ftpsockConnectionEnd), goes idle unless closed, forgets the object, then calls the callback
@@ -154,5 +165,12 @@ int ftpsockConnectionRemoteAddress(FtpSockConnection connection, char *text);
 
 // The peer's port.
 uint16_t ftpsockConnectionRemotePort(FtpSockConnection connection);
+
+// The pumps, one per operation, run by ftpsockConnectionPump: each moves what it can now and
+// returns NULL (wait for the next wakeup), kSettled (done) or an error code.
+const char *ftpsockPumpConnect(FtpSockConnection connection);
+const char *ftpsockPumpSendFile(FtpSockConnection connection);
+const char *ftpsockPumpSendBytes(FtpSockConnection connection);
+const char *ftpsockPumpReceiveFile(FtpSockConnection connection);
 
 #endif

@@ -35,6 +35,8 @@ static const xsHostHooks ICACHE_RODATA_ATTR xsFtpSockListenerHooks = {
 	NULL
 };
 
+const char kSettled[] = "";
+
 // A dotted quad as inet_pton() takes it: four decimal bytes, no leading zeros.
 static int parseDottedQuad(const char *text, FtpSockAddress *address)
 {
@@ -455,4 +457,39 @@ void ftpsockConnectionSettle(xsMachine *the, FtpSockConnection connection, uint8
 		xsCallFunction2(xsReference(callback), base->obj, xsString((char *)code), xsNumber((xsNumberValue)base->bytes));
 	else
 		xsCallFunction2(xsReference(callback), base->obj, xsUndefined, xsNumber((xsNumberValue)base->bytes));
+}
+
+void ftpsockConnectionPump(FtpSockConnection connection)
+{
+	const char *code;
+
+	switch (ftpsockConnectionBase(connection)->state) {
+		case kStateConnecting:
+			code = ftpsockPumpConnect(connection);
+			break;
+		case kStateSendFile:
+			code = ftpsockPumpSendFile(connection);
+			break;
+		case kStateSendBytes:
+			code = ftpsockPumpSendBytes(connection);
+			break;
+		case kStateReceiveFile:
+			code = ftpsockPumpReceiveFile(connection);
+			break;
+		default:
+			return;		// idle or closed: what the backend recorded waits for the next operation
+	}
+	if (code)
+		ftpsockConnectionFinishInHost(connection, (kSettled == code) ? NULL : code);
+}
+
+void ftpsockConnectionFinishInHost(FtpSockConnection connection, const char *code)
+{
+	xsMachine *the = ftpsockConnectionBase(connection)->the;
+
+	xsBeginHost(the);
+	{
+		ftpsockConnectionFinish(the, connection, code);
+	}
+	xsEndHost(the);
 }

@@ -61,8 +61,6 @@
  */
 #include "ftpsock_lwip.h"
 
-const char kSettled[] = "";
-
 /*
 	XS side
 */
@@ -274,61 +272,31 @@ void connectionProgress(xsFtpSockConnection connection)
 
 void connectionDeliver(void *context, void *refcon, uint8_t *message, uint16_t messageLength)
 {
-	xsMachine *the = context;
 	xsFtpSockConnection connection = refcon;
 	ConnectionStepRecord step;
-	const char *code;
 
+	(void)context;
 	(void)message;
 	(void)messageLength;
 	c_memset(&step, 0, sizeof(step));
 	step.connection = connection;
 	lwipRun(connectionCollectInLwip, &step);
-	if (step.freed)
-		return;
-	switch (connection->base.state) {
-		case kStateConnecting:
-			code = pumpConnect(connection);
-			break;
-		case kStateSendFile:
-			code = pumpSendFile(connection);
-			break;
-		case kStateSendBytes:
-			code = pumpSendBytes(connection);
-			break;
-		case kStateReceiveFile:
-			code = pumpReceiveFile(connection);
-			break;
-		default:
-			return;		// idle or closed: what lwIP recorded waits for the next operation
-	}
-	if (code) {
-		xsBeginHost(the);
-		{
-			connectionFinish(the, connection, (kSettled == code) ? NULL : code);
-		}
-		xsEndHost(the);
-	}
+	if (!step.freed)
+		ftpsockConnectionPump(connection);
 }
 
 // Fires only when a whole period passed without progress (progress re-arms it).
 void connectionOnTimer(modTimer timer, void *refcon, int refconSize)
 {
 	xsFtpSockConnection connection;
-	xsMachine *the;
 
 	(void)timer;
 	(void)refconSize;
 	c_memcpy(&connection, refcon, sizeof(connection));		// the timer keeps a copy, maybe unaligned
-	the = connection->base.the;
-	xsBeginHost(the);
-	{
-		connectionFinish(the, connection, "ETIMEDOUT");
-	}
-	xsEndHost(the);
+	ftpsockConnectionFinishInHost(connection, "ETIMEDOUT");
 }
 
-const char *pumpConnect(xsFtpSockConnection connection)
+const char *ftpsockPumpConnect(xsFtpSockConnection connection)
 {
 	if (connection->startCode)
 		return connection->startCode;

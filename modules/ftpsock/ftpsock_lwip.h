@@ -124,8 +124,6 @@ struct xsFtpSockListenerRecord {
 
 
 
-// A pump's verdict besides an error code: NULL goes on waiting, kSettled succeeded.
-extern const char kSettled[];
 
 /*
 	lwIP context
@@ -167,13 +165,10 @@ void connectionDisownInLwip(void *context);
 
 // ftpsock_lwip_send.c
 void connectionWriteInLwip(void *context);
-const char *pumpSendFile(xsFtpSockConnection connection);
-const char *pumpSendBytes(xsFtpSockConnection connection);
 
 // ftpsock_lwip_receive.c
 void connectionTakeInLwip(void *context);
 void connectionConsumedInLwip(void *context);
-const char *pumpReceiveFile(xsFtpSockConnection connection);
 
 // ftpsock_lwip_listener.c
 void listenerPost(struct xsFtpSockListenerRecord *listener);
@@ -189,7 +184,6 @@ void connectionReset(xsFtpSockConnection connection);
 void connectionUncount(xsFtpSockConnection connection);
 void connectionProgress(xsFtpSockConnection connection);
 void connectionOnTimer(modTimer timer, void *refcon, int refconSize);
-const char *pumpConnect(xsFtpSockConnection connection);
 const char *errorName(err_t error, uint8_t connecting);
 
 #endif

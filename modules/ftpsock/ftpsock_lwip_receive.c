@@ -26,7 +26,7 @@ void connectionConsumedInLwip(void *context)
 }
 
 // Writes what arrived straight from its pbufs, then lets lwIP open the window by as much.
-const char *pumpReceiveFile(xsFtpSockConnection connection)
+const char *ftpsockPumpReceiveFile(xsFtpSockConnection connection)
 {
 	ConnectionStepRecord step;
 	struct pbuf *q;

@@ -54,7 +54,7 @@ static void connectionWritten(xsFtpSockConnection connection, uint64_t before)
 // Hands the buffer to the stack as far as its send buffer allows, and refills it once it took
 // all. Reads at most one buffer beyond what the stack took, so a transfer's turn is bounded by
 // the send buffer and does not starve the other sessions.
-const char *pumpSendFile(xsFtpSockConnection connection)
+const char *ftpsockPumpSendFile(xsFtpSockConnection connection)
 {
 	uint64_t before;
 	int32_t result;
@@ -83,7 +83,7 @@ const char *pumpSendFile(xsFtpSockConnection connection)
 	}
 }
 
-const char *pumpSendBytes(xsFtpSockConnection connection)
+const char *ftpsockPumpSendBytes(xsFtpSockConnection connection)
 {
 	uint64_t before = connection->base.bytes;
 

@@ -52,8 +52,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-const char kSettled[] = "";
-
 static void connectionRelease(xsFtpSockConnection connection);
 static void connectionShutdown(xsFtpSockConnection connection);
 static gboolean connectionOnSocket(gint fd, GIOCondition condition, gpointer data);
@@ -255,41 +253,11 @@ void connectionShutdown(xsFtpSockConnection connection)
 	connection->base.state = kStateClosed;
 }
 
-
 gboolean connectionOnSocket(gint fd, GIOCondition condition, gpointer data)
 {
-	xsFtpSockConnection connection = data;
-	const char *code = NULL;
-
 	(void)fd;
 	(void)condition;
-	switch (connection->base.state) {
-		case kStateConnecting:
-			code = pumpConnect(connection);
-			break;
-		case kStateSendFile:
-			if (connection->fileDescriptor >= 0)
-				code = pumpSendFile(connection);
-			else if (connection->runs)
-				code = pumpSendInPlace(connection);
-			else
-				code = pumpSendBuffer(connection);
-			break;
-		case kStateSendBytes:
-			code = pumpSendBuffer(connection);
-			break;
-		case kStateReceiveFile:
-			code = pumpReceiveFile(connection);
-			break;
-	}
-	if (code) {
-		xsMachine *the = connection->base.the;
-		xsBeginHost(the);
-		{
-			ftpsockConnectionSettle(the, connection, connection->base.state, (kSettled == code) ? NULL : code);
-		}
-		xsEndHost(the);
-	}
+	ftpsockConnectionPump(data);
 	// Settling removed this source already: what is returned then no longer matters.
 	return G_SOURCE_CONTINUE;
 }
@@ -303,13 +271,6 @@ gboolean connectionOnTimer(gpointer data)
 		g_source_set_ready_time(connection->timer, deadline);
 		return G_SOURCE_CONTINUE;
 	}
-	{
-		xsMachine *the = connection->base.the;
-		xsBeginHost(the);
-		{
-			ftpsockConnectionSettle(the, connection, connection->base.state, "ETIMEDOUT");
-		}
-		xsEndHost(the);
-	}
+	ftpsockConnectionFinishInHost(connection, "ETIMEDOUT");
 	return G_SOURCE_CONTINUE;
 }

@@ -1,7 +1,7 @@
 /*
  * What the two files of the POSIX DataConnection share (ftpsock_posix.c: the backend's
  * connection functions, ftpsock_backend.h; ftpsock_posix_pump.c: the pumps that move bytes on
- * each wakeup): the record and the pumps' prototypes.
+ * each wakeup): the record.
  */
 #ifndef __FTPSOCK_POSIX_CONNECTION_H__
 #define __FTPSOCK_POSIX_CONNECTION_H__
@@ -48,13 +48,5 @@ struct xsFtpSockConnectionRecord {
 // (ftpsock_posix_listener.c). Returns -1 when there is none.
 int ftpsockListenerTake(FtpSockListener listener, struct sockaddr_in *remote);
 
-// A pump's verdict besides an error code: NULL goes on waiting, kSettled succeeded.
-extern const char kSettled[];
-
-const char *pumpConnect(xsFtpSockConnection connection);
-const char *pumpSendFile(xsFtpSockConnection connection);
-const char *pumpSendBuffer(xsFtpSockConnection connection);
-const char *pumpSendInPlace(xsFtpSockConnection connection);
-const char *pumpReceiveFile(xsFtpSockConnection connection);
 
 #endif

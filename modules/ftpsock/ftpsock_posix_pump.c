@@ -16,7 +16,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-const char *pumpConnect(xsFtpSockConnection connection)
+static const char *pumpSendFile(xsFtpSockConnection connection);
+static const char *pumpSendBuffer(xsFtpSockConnection connection);
+static const char *pumpSendInPlace(xsFtpSockConnection connection);
+
+const char *ftpsockPumpConnect(FtpSockConnection connection)
 {
 	int error = 0;
 	socklen_t length = sizeof(error);
@@ -26,7 +30,7 @@ const char *pumpConnect(xsFtpSockConnection connection)
 	return error ? ftpsockErrorName(error) : kSettled;
 }
 
-const char *pumpSendFile(xsFtpSockConnection connection)
+static const char *pumpSendFile(xsFtpSockConnection connection)
 {
 	int round;
 	ssize_t count;
@@ -49,8 +53,23 @@ const char *pumpSendFile(xsFtpSockConnection connection)
 	return NULL;
 }
 
+// A download: by sendfile(2) from a POSIX file, in place from an image, else through the buffer.
+const char *ftpsockPumpSendFile(FtpSockConnection connection)
+{
+	if (connection->fileDescriptor >= 0)
+		return pumpSendFile(connection);
+	if (connection->runs)
+		return pumpSendInPlace(connection);
+	return pumpSendBuffer(connection);
+}
+
+const char *ftpsockPumpSendBytes(FtpSockConnection connection)
+{
+	return pumpSendBuffer(connection);
+}
+
 // A file through the buffer, or the bytes of send(): `file` is NULL for the latter.
-const char *pumpSendBuffer(xsFtpSockConnection connection)
+static const char *pumpSendBuffer(xsFtpSockConnection connection)
 {
 	int round;
 	int32_t read;
@@ -119,7 +138,7 @@ static const char *gatherRuns(xsFtpSockConnection connection)
 	return NULL;
 }
 
-const char *pumpSendInPlace(xsFtpSockConnection connection)
+static const char *pumpSendInPlace(xsFtpSockConnection connection)
 {
 	int round;
 	int32_t check;
@@ -173,7 +192,7 @@ const char *pumpSendInPlace(xsFtpSockConnection connection)
 	return NULL;
 }
 
-const char *pumpReceiveFile(xsFtpSockConnection connection)
+const char *ftpsockPumpReceiveFile(FtpSockConnection connection)
 {
 	int round;
 	int32_t written;
