@@ -8,46 +8,13 @@
  *                        instrumentation module and an instrumented build: mcconfig -d or -i)
  *   ftpd.stop()          every session gets 421, the listener closes
  *   ftpd.start()         listens again
- * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here.
+ * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here,
+ * through the session's server context (the server's methods call these functions).
  */
-import type {FtpServer} from "./server";
 import type {ServerContext} from "../session/session";
 import type {FileService} from "../files/service";
+import type {SessionSummary, FlashFigures, HeapFigures} from "./figures";
 import {log} from "../log/log";
-
-export interface SessionSummary {
-	address: string;
-	/** "" before USER */
-	user: string;
-	/** seconds since the last command */
-	idle: number;
-	/** the data transfer under way, undefined when none */
-	transfer: {verb: string; seconds: number} | undefined;
-}
-
-export interface FlashFigures {
-	/** "littlefs" or "posix" */
-	kind: string;
-	/** bytes */
-	total: number;
-	used: number;
-	free: number;
-}
-
-export interface HeapFigures {
-	/** bytes of the XS slot heap in use (a slot is 16 bytes on ESP chips and 32-bit hosts, 32 on 64-bit hosts) */
-	slots: number;
-	/** bytes of the XS chunk heap in use (strings, buffers, bytecode copied to RAM) */
-	chunks: number;
-	/** deepest use of the XS stack so far, bytes */
-	stack: number;
-	/** modules loaded at run time, each costing RAM: 0 when every module is preloaded */
-	modules: number;
-	/** bytes of native memory free; undefined where the platform does not report it (Linux) */
-	system: number | undefined;
-	/** the garbage was collected just before: the figures are live data only */
-	collected: boolean;
-}
 
 /** The SDK's Instrumentation class (modules/base/instrumentation). */
 interface Instrumentation {
@@ -126,7 +93,13 @@ export function setVerbosity(level: number): number {
 	return log.level;
 }
 
-export function installConsole(server: FtpServer): void {
+/** What the console steers besides the server context: the server itself (server/server.ts). */
+interface ConsoleServer extends ServerContext {
+	stop(): void;
+	start(): void;
+}
+
+export function installConsole(server: ConsoleServer): void {
 	optional("instrumentation", module => { instrumentation = module.default as Instrumentation; });
 	optional("debug", module => { debug = module.default as Debug; });
 	const ftpd = {

@@ -1,0 +1,290 @@
+#include "tcp.h"
+
+/*
+	tcppeer (see tcppeer.js): whether a connection's peer is still there, as the kernel knows it
+	now, and a wait of a grace for it to close. The session asks this of the control connection
+	before committing an upload: the queued events of the loop (onError after a FIN or RST) may
+	not have run yet, and the FIN or RST of a dying client may still be on its way.
+*/
+
+// A FIN (half-close), a reset or an error the kernel has seen on the connection, whether or
+// not the loop has delivered it yet (`ask`: ask the kernel; else only what the record knows).
+// A FIN behind unread bytes counts as well: POLLRDHUP is set once the kernel has received it,
+// not once it has been read.
+static uint8_t tcpPeerGone(TCP tcp, uint8_t ask)
+{
+	struct pollfd request;
+
+	if ((tcp->fd < 0) || tcp->eof || tcp->failure || tcp->reported || !tcp->ready)
+		return 1;
+	if (!ask)
+		return 0;
+	request.fd = tcp->fd;
+	request.events = POLLRDHUP;
+	request.revents = 0;
+	if (poll(&request, 1, 0) < 0)
+		return 0;		// EINTR, ENOMEM: nothing known against the peer
+	return (request.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) ? 1 : 0;
+}
+
+// glibc's struct tcp_info ends before the kernel's tcpi_min_rtt (Linux 4.10): the fields that
+// follow it, as <linux/tcp.h> declares them (it cannot be included beside <netinet/tcp.h>).
+// A kernel that fills less leaves `length` short of minRTT.
+struct TCPInfoRecord {
+	struct tcp_info	info;
+	uint64_t		pacingRate;
+	uint64_t		maxPacingRate;
+	uint64_t		bytesAcked;
+	uint64_t		bytesReceived;
+	uint32_t		segmentsOut;
+	uint32_t		segmentsIn;
+	uint32_t		notSentBytes;
+	uint32_t		minRTT;			// µs, the smallest round trip seen in the last 5 minutes
+};
+
+// How long, in microseconds, a dying peer's FIN or RST on this connection may trail its data
+// connection's FIN.
+//
+// A client that dies closes its sockets one after the other, in no order we know. On the same
+// machine the first FIN wakes the server, which may take the CPU from the dying client before
+// it closes the other socket: measured with curl killed mid-upload on a busy 2-CPU machine,
+// the control connection's FIN or RST came 80 to 320 µs after the session's first check in
+// 10 kills of 11, once 1.1 ms. Across a network the two segments are also apart by the path's
+// jitter, which grows with its round trip. So: a constant for the client, plus half the
+// connection's smallest round trip (the smoothed tcpi_rtt is no measure here: a client's
+// delayed ACKs of replies inflate it, to about 5 ms on loopback), capped; extended on a busy
+// machine, ended early for a peer on this machine when it is calm (tcpPeerWaited).
+// FTPD_CLOSE_GRACE_US sets a fixed grace instead, never extended nor ended early.
+static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
+{
+	static int32_t forced = -2;		// -2: not read yet, -1: not set
+	struct TCPInfoRecord info;
+	socklen_t length = sizeof(info);
+	uint32_t grace;
+
+	if (-2 == forced) {
+		const char *value = getenv("FTPD_CLOSE_GRACE_US");
+		forced = (value && *value) ? (int32_t)strtol(value, NULL, 10) : -1;
+		if (forced < -1)
+			forced = -1;
+	}
+	*extend = forced < 0;
+	if (forced >= 0)
+		return (uint32_t)forced;
+	// the minimum round trip moves slowly: asked of the kernel once every few uploads
+	if (tcp->peerGrace && (tcp->peerGraceUses++ & 15))
+		return tcp->peerGrace;
+	c_memset(&info, 0, sizeof(info));
+	if ((getsockopt(tcp->fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) || (length < sizeof(info)))
+		grace = kTCPPeerGraceDefault;
+	else
+		grace = kTCPPeerGraceMin + (info.minRTT / 2);
+	tcp->peerGrace = (grace > kTCPPeerGraceMax) ? kTCPPeerGraceMax : grace;
+	tcp->peerGraceUses = 1;
+	return tcp->peerGrace;
+}
+
+// Whether the peer is on this machine (a loopback address, or the connection's own local one):
+// then it competes with this server for the CPUs, and tcpPeerCalm says whether it may be
+// between the closes of its two connections.
+static uint8_t tcpPeerLocal(TCP tcp)
+{
+	if (!tcp->hasAddresses)
+		return 0;
+	if (127 == (ntohl(tcp->remote.sin_addr.s_addr) >> 24))
+		return 1;
+	return tcp->remote.sin_addr.s_addr == tcp->local.sin_addr.s_addr;
+}
+
+// Whether no task waits for a CPU now: the kernel's count of runnable tasks, every CPU's,
+// this server included (/proc/loadavg's fourth field, "running/total", counted at the read)
+// is at most the number of CPUs. A client dying on this machine between the closes of its two
+// connections is runnable: it is then running, and closes the other within microseconds, or
+// waiting for a CPU, and then counted beyond the CPUs' number, unless it waits behind this
+// server on its CPU while another CPU idles, and gets the CPU back as soon as this server
+// sleeps between two looks. Any doubt (the file unreadable) answers no. One pread per look;
+// the file stays open.
+static uint8_t tcpPeerCalm(void)
+{
+	static int fd = -2;
+	static long processors = 0;
+	char text[128], *slash, *c;
+	ssize_t length;
+	long running = 0, scale = 1;
+
+	if (-2 == fd) {
+		fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+		processors = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	if ((fd < 0) || (processors < 1))
+		return 0;
+	length = pread(fd, text, sizeof(text) - 1, 0);
+	if (length <= 0)
+		return 0;
+	text[length] = 0;
+	slash = strchr(text, '/');		// "0.01 0.05 0.10 1/123 4567"
+	if (!slash)
+		return 0;
+	for (c = slash - 1; (c >= text) && (*c >= '0') && (*c <= '9'); c--, scale *= 10)
+		running += (*c - '0') * scale;
+	return (c < (slash - 1)) && (running <= processors);
+}
+
+// The pending waits, earliest first, behind one timerfd and one fd watch for the process,
+// made at the first wait and kept: a timerfd and a watch per wait cost five more system calls
+// per upload (GLib wakes its own loop through its eventfd when a watch comes and goes).
+struct TCPPeerWaitRecord {
+	struct TCPPeerWaitRecord	*next;
+	TCP				tcp;
+	xsMachine		*the;
+	xsSlot			callback;
+	gint64			started;		// monotonic µs, as the timerfd's CLOCK_MONOTONIC: the data connection's FIN
+	gint64			due;			// of the next look
+	gint64			end;			// of the grace
+	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
+	uint8_t			local;			// a peer on this machine: the grace may end early (tcpPeerCalm)
+	uint8_t			calm;			// the last look found no task waiting for a CPU
+	gint64			step;			// µs to the next look at the machine
+};
+typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
+typedef struct TCPPeerWaitRecord *TCPPeerWait;
+
+static TCPPeerWait gTCPPeerWaits = NULL;
+static int gTCPPeerTimer = -1;
+
+static gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data);
+
+static void tcpPeerInsert(TCPPeerWait wait)
+{
+	TCPPeerWait *link = &gTCPPeerWaits;
+
+	while (*link && ((*link)->due <= wait->due))
+		link = &(*link)->next;
+	wait->next = *link;
+	*link = wait;
+}
+
+// Arms the timer for the earliest wait. With none left it has just fired, and a one-shot
+// timer that has fired is disarmed: nothing to do.
+static void tcpPeerSchedule(void)
+{
+	struct itimerspec when = {0};
+
+	if (!gTCPPeerWaits)
+		return;
+	when.it_value.tv_sec = (time_t)(gTCPPeerWaits->due / 1000000);
+	when.it_value.tv_nsec = (long)(gTCPPeerWaits->due % 1000000) * 1000;
+	timerfd_settime(gTCPPeerTimer, TFD_TIMER_ABSTIME, &when, NULL);
+}
+
+gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
+{
+	uint64_t expirations;
+	gint64 now;
+
+	(void)condition;
+	(void)data;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		;		// EAGAIN: re-armed since it fired; the times below are what count
+	now = g_get_monotonic_time();
+	while (gTCPPeerWaits && (gTCPPeerWaits->due <= now)) {
+		TCPPeerWait wait = gTCPPeerWaits;
+		xsMachine *the = wait->the;
+		uint8_t open = !tcpPeerGone(wait->tcp, 1);
+		gint64 late = now - wait->due;
+
+		gTCPPeerWaits = wait->next;
+		// A local peer, within the grace: two looks in a row, `step` apart, found no task
+		// waiting for a CPU. A client dying between its two closes was running at the first, or
+		// got the CPU back while this server slept, and its other close would have arrived by
+		// the second; it is not dying. Else look again, until the grace ends.
+		if (open && wait->local && (now < wait->end)) {
+			uint8_t calm = tcpPeerCalm();
+			if (!calm || !wait->calm) {
+				wait->calm = calm;
+				wait->due = ((now + wait->step) < wait->end) ? (now + wait->step) : wait->end;
+				wait->step *= 2;
+				tcpPeerInsert(wait);
+				continue;
+			}
+		}
+		// Woken late, by half the grace or more: the machine is so busy that a client dying
+		// on it (one on loopback) may not have had the CPU to close its other socket either.
+		// The grace goes on for as long again, within the bound.
+		if (open && wait->extend && (now >= wait->end) && ((late * 2) >= (wait->end - wait->started)) && ((now - wait->started) < kTCPPeerGraceMax)) {
+			wait->due = wait->end = now + ((late > 0) ? late : 1);
+			tcpPeerInsert(wait);
+			continue;
+		}
+		tcpRelease(wait->tcp);
+		xsBeginHost(the);
+			// the record goes first: the callback may confirm again, or throw
+			xsResult = wait->callback;
+			xsForget(wait->callback);
+			c_free(wait);
+			xsCallFunction1(xsResult, xsUndefined, open ? xsTrue : xsFalse);
+		xsEndHost(the);
+		now = g_get_monotonic_time();
+	}
+	tcpPeerSchedule();
+	return G_SOURCE_CONTINUE;
+}
+
+// confirm(socket, callback[, elapsed]): false when the peer is known to be gone now (no
+// callback follows); else true, and callback(open) is called from the loop once the grace has
+// passed, with what the kernel knows then. `elapsed`: µs since the data connection's FIN,
+// where the grace is timed from (closing the file and a turn of JS took that part of it).
+void xs_tcppeer_confirm(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsArg(0), (void *)&xsTCPHooks);
+	TCPPeerWait wait;
+	gint64 now, elapsed = 0, grace;
+
+	if (!tcp || tcpPeerGone(tcp, 0)) {
+		xsmcSetFalse(xsResult);
+		return;
+	}
+	if (!xsmcIsCallable(xsArg(1)))
+		xsTypeError("no callback");
+	if (xsmcArgc > 2) {
+		xsNumberValue value = xsmcToNumber(xsArg(2));
+		if (value > 0)		// NaN and -1 (no FIN known): none
+			elapsed = (value < kTCPPeerGraceMax) ? (gint64)value : kTCPPeerGraceMax;
+	}
+	if (gTCPPeerTimer < 0) {
+		// a timerfd, as GLib rounds its own timeouts up to whole milliseconds
+		gTCPPeerTimer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (gTCPPeerTimer < 0)
+			xsUnknownError("no timer: %s", strerror(errno));
+		ftpsockWatch(gTCPPeerTimer, G_IO_IN, tcpPeerWaited, NULL);
+	}
+	wait = c_calloc(1, sizeof(TCPPeerWaitRecord));
+	if (!wait)
+		xsRangeError("no memory");
+	now = g_get_monotonic_time();
+	grace = tcpPeerGrace(tcp, &wait->extend);
+	// What passed since the FIN counts only when it is short (closing the file and a turn of JS
+	// take microseconds): a check that came late by half the grace or more, as a late wakeup,
+	// found a busy machine, where a dying client may have been kept from the CPU as long.
+	if ((elapsed * 2) >= grace)
+		elapsed = 0;
+	wait->started = now - elapsed;
+	wait->end = wait->started + grace;
+	// at least one wait, however short: a client this server's wakeup took the CPU from gets it back
+	if (wait->end <= now)
+		wait->end = now + 1;
+	// not with a fixed grace (FTPD_CLOSE_GRACE_US, which is never extended either)
+	wait->local = wait->extend && tcpPeerLocal(tcp);
+	// a local peer: the first look one turn of the loop later
+	wait->step = kTCPPeerCalmStep;
+	wait->due = wait->local ? (now + 1) : wait->end;
+	wait->the = the;
+	wait->tcp = tcp;
+	tcpHold(tcp);
+	wait->callback = xsArg(1);
+	xsRemember(wait->callback);
+	tcpPeerInsert(wait);
+	if (gTCPPeerWaits == wait)
+		tcpPeerSchedule();
+	xsmcSetTrue(xsResult);
+}
