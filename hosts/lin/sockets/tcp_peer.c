@@ -142,9 +142,7 @@ struct TCPPeerWaitRecord {
 	gint64			due;			// of the next look
 	gint64			end;			// of the grace
 	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
-	uint8_t			local;			// a peer on this machine: the grace may end early (tcpPeerCalm)
-	uint8_t			calm;			// the last look found no task waiting for a CPU
-	gint64			step;			// µs to the next look at the machine
+	uint8_t			calm;			// a peer on this machine, and the check found no task waiting for a CPU
 };
 typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
 typedef struct TCPPeerWaitRecord *TCPPeerWait;
@@ -194,19 +192,15 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 		gint64 late = now - wait->due;
 
 		gTCPPeerWaits = wait->next;
-		// A local peer, within the grace: two looks in a row, `step` apart, found no task
-		// waiting for a CPU. A client dying between its two closes was running at the first, or
-		// got the CPU back while this server slept, and its other close would have arrived by
-		// the second; it is not dying. Else look again, until the grace ends.
-		if (open && wait->local && (now < wait->end)) {
-			uint8_t calm = tcpPeerCalm();
-			if (!calm || !wait->calm) {
-				wait->calm = calm;
-				wait->due = ((now + wait->step) < wait->end) ? (now + wait->step) : wait->end;
-				wait->step *= 2;
-				tcpPeerInsert(wait);
-				continue;
-			}
+		// A local peer whose check found no task waiting for a CPU: if this second look,
+		// kTCPPeerCalmStep later, finds none either, a client dying between its two closes was
+		// running at the first, or got the CPU back while this server slept, and its other
+		// close would have arrived by now; it is not dying. Else the whole grace.
+		if (open && wait->calm && (now < wait->end) && !tcpPeerCalm()) {
+			wait->calm = 0;
+			wait->due = wait->end;
+			tcpPeerInsert(wait);
+			continue;
 		}
 		// Woken late, by half the grace or more: the machine is so busy that a client dying
 		// on it (one on loopback) may not have had the CPU to close its other socket either.
@@ -273,11 +267,11 @@ void xs_tcppeer_confirm(xsMachine *the)
 	// at least one wait, however short: a client this server's wakeup took the CPU from gets it back
 	if (wait->end <= now)
 		wait->end = now + 1;
-	// not with a fixed grace (FTPD_CLOSE_GRACE_US, which is never extended either)
-	wait->local = wait->extend && tcpPeerLocal(tcp);
-	// a local peer: the first look one turn of the loop later
-	wait->step = kTCPPeerCalmStep;
-	wait->due = wait->local ? (now + 1) : wait->end;
+	// A local peer, on a machine where no task waits for a CPU now: a second look, shortly,
+	// may end the grace (tcpPeerWaited). Not with a fixed grace (FTPD_CLOSE_GRACE_US, which is
+	// never extended either). A busy machine costs one look here, and one wakeup as before.
+	wait->calm = wait->extend && tcpPeerLocal(tcp) && tcpPeerCalm();
+	wait->due = (wait->calm && ((now + kTCPPeerCalmStep) < wait->end)) ? (now + kTCPPeerCalmStep) : wait->end;
 	wait->the = the;
 	wait->tcp = tcp;
 	tcpHold(tcp);
