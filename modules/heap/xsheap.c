@@ -18,7 +18,8 @@
 #if ESP32
 	#include "esp_heap_caps.h"
 #elif defined(__ets__)
-	#include "user_interface.h"
+	// user_interface.h declares it, but its ip_addr clashes with lwIP's, which xsHost.h brings
+	extern uint32_t system_get_free_heap_size(void);
 #endif
 
 void xs_xsheap_collect(xsMachine *the)
@@ -48,6 +49,8 @@ void xs_xsheap_stack(xsMachine *the)
 	if (the->stackPeak > the->stack)
 		the->stackPeak = the->stack;
 	xsResult = xsNumber((xsNumberValue)(the->stackTop - the->stackPeak) * sizeof(txSlot));
+#else
+	(void)the;		// undefined: a release machine does not track it
 #endif
 }
 
@@ -55,6 +58,8 @@ void xs_xsheap_modules(xsMachine *the)
 {
 #ifdef mxInstrument
 	xsResult = xsInteger(the->loadedModulesCount);
+#else
+	(void)the;
 #endif
 }
 
@@ -64,5 +69,7 @@ void xs_xsheap_system(xsMachine *the)
 	xsResult = xsNumber((xsNumberValue)heap_caps_get_free_size(MALLOC_CAP_8BIT));
 #elif defined(__ets__)
 	xsResult = xsNumber((xsNumberValue)system_get_free_heap_size());
+#else
+	(void)the;		// undefined: the Linux host does not tell
 #endif
 }
