@@ -2,69 +2,21 @@
  * The live console: a global `ftpd` object, so xsbug's console can look at and steer the
  * running server:
  *   ftpd.verbose = 2     0 silent, 1 sessions and transfers, 2 every command and reply
- *   ftpd.sessions        who is connected: address, user, idle seconds, current transfer
+ *   ftpd.sessions        who is connected: session number, address, user, idle seconds, and
+ *                        the current transfer's path, bytes so far, size and rate
  *   ftpd.df              flash: total, used, free bytes
  *   ftpd.free            XS heap in use, after a garbage collection (read natively: every
  *                        build, devices included; the stack peak only in mcconfig -d or -i builds)
  *   ftpd.stop()          every session gets 421, the listener closes
  *   ftpd.start()         listens again
- * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here.
+ * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here,
+ * through the session's server context (the server's methods call these functions).
  */
-import type {FtpServer} from "./server";
 import type {ServerContext, Session} from "../session/session";
 import type {FileService} from "../files/service";
+import type {SessionSummary, TransferProgress, FlashFigures, HeapFigures} from "./figures";
 import {log} from "../log/log";
 import {collect, slots, chunks, stack, modules, system} from "xsheap";
-
-export interface SessionSummary {
-	/** the session's number, as the log shows it ("#3 127.0.0.1") */
-	id: number;
-	address: string;
-	/** "" before USER */
-	user: string;
-	/** seconds since the last command */
-	idle: number;
-	/** the data transfer under way, undefined when none */
-	transfer: TransferProgress | undefined;
-}
-
-export interface TransferProgress {
-	verb: string;
-	/** the file, or the folder listed */
-	path: string;
-	/** bytes moved so far */
-	bytes: number;
-	/** bytes to move, undefined when unknown (uploads) */
-	size: number | undefined;
-	/** seconds since it started */
-	seconds: number;
-	/** bytes per second so far */
-	rate: number;
-}
-
-export interface FlashFigures {
-	/** "littlefs" or "posix" */
-	kind: string;
-	/** bytes */
-	total: number;
-	used: number;
-	free: number;
-}
-
-export interface HeapFigures {
-	/** bytes of the XS slot heap in use (a slot is 16 bytes on ESP chips and 32-bit hosts, 32 on 64-bit hosts) */
-	slots: number;
-	/** bytes of the XS chunk heap in use (strings, buffers, bytecode copied to RAM) */
-	chunks: number;
-	/** deepest use of the XS stack so far, bytes; undefined in a build without instrumentation (mcconfig -d or -i) */
-	stack: number | undefined;
-	/** modules loaded at run time, each costing RAM: 0 when every module is preloaded; undefined without instrumentation */
-	modules: number | undefined;
-	/** bytes of native memory free; undefined where the platform does not report it (Linux) */
-	system: number | undefined;
-	/** the garbage was collected just before: the figures are live data only */
-	collected: boolean;
-}
 
 export function summarizeSessions(server: ServerContext): SessionSummary[] {
 	const now = server.now();
@@ -115,7 +67,13 @@ export function setVerbosity(level: number): number {
 	return log.level;
 }
 
-export function installConsole(server: FtpServer): void {
+/** What the console steers besides the server context: the server itself (server/server.ts). */
+interface ConsoleServer extends ServerContext {
+	stop(): void;
+	start(): void;
+}
+
+export function installConsole(server: ConsoleServer): void {
 	const ftpd = {
 		get verbose(): number {
 			return log.level;

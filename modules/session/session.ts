@@ -19,9 +19,9 @@ import {formatTransfer} from "./report";
 import {resolvePath, isProblem} from "../files/paths";
 import {FileService, FtpError, isHidden, replyFor} from "../files/service";
 import type {DataConnection} from "ftpsock";
-import type {Command, CommandTable} from "../commands/command";
 import type {DataChannelPool} from "../datachannel/pool";
 import type {ServerOptions} from "../server/options";
+import type {SessionSummary, FlashFigures, HeapFigures} from "../server/figures";
 import {log} from "../log/log";
 
 /** What a session needs of its server. */
@@ -36,7 +36,39 @@ export interface ServerContext {
 	now(): number;
 	/** the session has ended: it leaves the registry */
 	ended(session: Session): void;
+	/** the live console's figures (server/console.ts), for SITE: who is connected */
+	summarizeSessions(): SessionSummary[];
+	/** flash total, used, free; throws an FtpError when the volume cannot tell */
+	flashFigures(): FlashFigures;
+	/** the XS heap, or undefined when this build has no instrumentation */
+	heapFigures(): HeapFigures;
+	/** sets the log's verbosity, 0..2; returns the level set */
+	setVerbosity(level: number): number;
 }
+
+/*
+ * What the command table (commands/) knows of each verb, as ftpserverlib's and pyftpdlib's
+ * tables: its handler, whether it needs a login, its argument, whether it writes, and its HELP
+ * and FEAT text. Declared here, beside the session that runs them, so that the session does
+ * not import the commands that import it; commands/command.ts names them for the commands.
+ */
+export interface Command {
+	run(session: Session, argument: string): void | Promise<void>;
+	/** allowed before login (FEAT, SYST, OPTS...) */
+	anonymous?: boolean;
+	/** "required": 501 without one; "none": 501 with one */
+	argument?: "required" | "none" | "optional";
+	/** changes storage: refused to read-only users */
+	writes?: boolean;
+	/** uses the data channel: released when the command fails before its transfer */
+	transfer?: boolean;
+	/** syntax for HELP, e.g. "RETR <path>" */
+	help: string;
+	/** FEAT lines this verb adds */
+	feat?: string[];
+}
+
+export type CommandTable = Record<string, Command>;
 
 /** An upload into a temporary file, renamed over its target once complete. */
 export interface Replacement {

@@ -10,6 +10,8 @@ import {RawClient, readAll} from "./raw.js";
 const USER = "admin", PASSWORD = "secret";
 const MiB = 1024 * 1024;
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+/** A log line's start: "ftpd: ", then on a terminal a level word ("info: ", "warning: "); xsbug's tags come before it. */
+const LINE = "ftpd: (?:info: |warning: |error: )?";
 
 /** The part of the log from `mark` once `pattern` appears in it (polled: the log is a pipe). */
 async function logged(server, mark, pattern, ms = 10000) {
@@ -50,7 +52,7 @@ function rateOf(text) {
 /** The transfer line of `verb path` in `text`: {id, user, bytes, seconds, rate, outcome}. */
 function transferLine(text, verb, path) {
 	const escaped = path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-	const re = new RegExp(`ftpd: #(\\d+) 127\\.0\\.0\\.1 (\\S+) ${verb} ${escaped}: (\\d+) bytes in (\\d+\\.\\d{3}) s \\(([^)]+)\\), (\\d{3})(?: (.*))?$`, "m");
+	const re = new RegExp(`${LINE}#(\\d+) 127\\.0\\.0\\.1 (\\S+) ${verb} ${escaped}: (\\d+) bytes in (\\d+\\.\\d{3}) s \\(([^)]+)\\), (\\d{3})(?: (.*))?$`, "m");
 	const m = re.exec(text);
 	expect(m, `no ${verb} ${path} line in:\n${text}`).to.not.equal(null);
 	return {id: Number(m[1]), user: m[2], bytes: Number(m[3]), seconds: Number(m[4]), rate: m[5], code: Number(m[6]), cause: m[7]};
@@ -158,7 +160,7 @@ describe("A server you can watch: transfer log, session ids, SITE WHO progress",
 			expect(text).to.include(`ftpd: #${second} 127.0.0.1 < ${line}\n`);
 		// and no line of the log, whatever it says, goes without its session (but the server's own)
 		for (const line of text.split("\n").filter(Boolean))
-			expect(line).to.match(/ftpd: #\d+ 127\.0\.0\.1[ :]/);
+			expect(line).to.match(new RegExp(`${LINE}#\\d+ 127\\.0\\.0\\.1[ :]`));
 		a.close();
 		b.close();
 	});
