@@ -15,4 +15,6 @@ declare module "host" {
 	export function onSignal(callback: (name: "SIGINT" | "SIGTERM") => void): void;
 	/** Debug builds: whether xsbug is connected (trace() then goes to it). */
 	export function debuggerConnected(): boolean;
+	/** `count` bytes from the kernel's random source (getrandom). */
+	export function randomBytes(count: number): ArrayBuffer;
 }

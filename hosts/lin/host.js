@@ -9,3 +9,4 @@ export function error(line) @ "xs_host_error";
 export function exit(code) @ "xs_host_exit";
 export function onSignal(callback) @ "xs_host_on_signal";
 export function debuggerConnected() @ "xs_host_debugger";
+export function randomBytes(count) @ "xs_host_random_bytes";

@@ -7,10 +7,8 @@ import {args, getenv, print, error, exit, onSignal, debuggerConnected} from "hos
 import Timer from "timer";
 import * as volume from "volume";
 import {parseCommandLine, usage, HostSettings} from "ftpd/host/cli";
-import {FtpServer} from "ftpd/server/server";
-import {makeOptions} from "ftpd/server/options";
+import ftpd, {FTPServer} from "ftpd";
 import {log} from "ftpd/log/log";
-import {installConsole} from "ftpd/server/console";
 
 export default function main(): void {
 	let settings: HostSettings;
@@ -40,22 +38,23 @@ export default function main(): void {
 		error(`ftpd: cannot mount ${settings.root ?? settings.image}: ${(e as Error).message}`);
 		return exit(1);
 	}
-	const server = new FtpServer(makeOptions(settings.server));
+	// the public module, so xsbug's global `ftpd` is the one apps use
+	let server: FTPServer;
 	try {
-		server.start();
+		const {passivePortMin: first, passivePortMax: last, ...options} = settings.server;
+		server = ftpd.start(first ? {...options, passivePorts: [first, last ?? first]} : options);
 	}
 	catch (e) {
 		error(`ftpd: cannot listen on ${settings.server.host}:${settings.server.port}: ${(e as Error).message}`);
 		return exit(1);
 	}
-	installConsole(server);
 	let stopping = false;
 	onSignal(() => {
 		if (stopping)
 			return;
 		stopping = true;
 		try {
-			server.stop();
+			ftpd.stop();
 		}
 		catch (e) {
 			// the sessions not yet told still get closed by the exit; a stop must end the process
@@ -68,5 +67,8 @@ export default function main(): void {
 			exit(0);
 		}, 100);
 	});
+	// not on loopback, without an account: the secure default's generated password (api.ts)
+	if (server.generatedPassword)
+		print(`ftpd: no account configured and ${server.host} is not loopback: log in as ${server.user} with password ${server.generatedPassword}`);
 	print(`ftpd: listening on ftp://${settings.server.host}:${server.port}/`);
 }

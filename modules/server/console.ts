@@ -1,16 +1,15 @@
 /*
- * The live console: a global `ftpd` object, so xsbug's console can look at and steer the
- * running server:
+ * The live console's figures: the global `ftpd` object (the public module "ftpd", server/api.ts)
+ * lets xsbug's console look at and steer the running server:
  *   ftpd.verbose = 2     0 silent, 1 sessions and transfers, 2 every command and reply
  *   ftpd.sessions        who is connected: address, user, idle seconds, current transfer
  *   ftpd.df              flash: total, used, free bytes
  *   ftpd.free            XS heap in use, after a garbage collection (needs the SDK's
  *                        instrumentation module and an instrumented build: mcconfig -d or -i)
  *   ftpd.stop()          every session gets 421, the listener closes
- *   ftpd.start()         listens again
+ *   ftpd.start()         listens again, with the last options
  * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here.
  */
-import type {FtpServer} from "./server";
 import type {ServerContext} from "../session/session";
 import type {FileService} from "../files/service";
 import {log} from "../log/log";
@@ -66,6 +65,7 @@ interface Debug {
 // rather than a link error for the whole server.
 let instrumentation: Instrumentation | undefined;
 let debug: Debug | undefined;
+let loaded = false;
 
 function optional(specifier: string, found: (module: {default: unknown}) => void): void {
 	(import(specifier) as Promise<{default: unknown}>).then(found, (error: unknown) => {
@@ -126,31 +126,14 @@ export function setVerbosity(level: number): number {
 	return log.level;
 }
 
-export function installConsole(server: FtpServer): void {
+/**
+ * Looks for the SDK's optional instrumentation and debug modules once, for heapFigures(). The
+ * console object itself, the global `ftpd`, is the public module's (server/api.ts).
+ */
+export function loadOptionalModules(): void {
+	if (loaded)
+		return;
+	loaded = true;
 	optional("instrumentation", module => { instrumentation = module.default as Instrumentation; });
 	optional("debug", module => { debug = module.default as Debug; });
-	const ftpd = {
-		get verbose(): number {
-			return log.level;
-		},
-		set verbose(level: number) {
-			setVerbosity(level);
-		},
-		get sessions(): SessionSummary[] {
-			return summarizeSessions(server);
-		},
-		get df(): FlashFigures {
-			return flashFigures(server.files);
-		},
-		get free(): HeapFigures | undefined {
-			return heapFigures();
-		},
-		stop(): void {
-			server.stop();
-		},
-		start(): void {
-			server.start();
-		},
-	};
-	(globalThis as unknown as {ftpd: typeof ftpd}).ftpd = ftpd;
 }

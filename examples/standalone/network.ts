@@ -1,7 +1,10 @@
 /*
- * The device's network: Wi-Fi joined and re-joined with growing pauses (a board must come
- * back by itself after the router restarts), the clock from SNTP (LIST and MDTM times need
- * it), and an mDNS announcement of `_ftp._tcp`, so the board shows up by name.
+ * The standalone firmware's network on a board ("standalone/network" on esp32 and esp): its own
+ * access point (soft-AP, `ap=name apPassword=...`), Wi-Fi joined and re-joined with growing
+ * pauses (a board must come back by itself after the router restarts), or both (AP+STA); the
+ * clock from SNTP (LIST and MDTM times need it), and an mDNS announcement of `_ftp._tcp`, so
+ * the board shows up by name. The server listens on every interface; PASV answers with the
+ * address of the interface that routes to the client.
  */
 import WiFi from "wifi";
 import Net from "net";
@@ -9,10 +12,24 @@ import SNTP from "sntp";
 import Time from "time";
 import MDNS from "mdns";
 import Timer from "timer";
-import {log} from "ftpd/log/log";
+
 
 /** Pauses between attempts to join, in ms; the last one repeats. */
 const RETRY_PAUSES = Object.freeze([1000, 2000, 5000, 10000, 30000]);
+
+/**
+ * Makes the board an access point named `ssid` (WPA2 with a password of 8 characters or more,
+ * open without one); `station`: keeps the station interface too (AP+STA), to join a network as
+ * well. Returns the access point's own address (192.168.4.1 unless the SDK was told otherwise).
+ */
+export function accessPoint(ssid: string, password: string, station: boolean): string {
+	if (password && (password.length < 8))
+		throw new RangeError("apPassword: WPA2 needs 8 characters or more");
+	const options = {ssid, password: password || undefined, station} as unknown as Parameters<typeof WiFi.accessPoint>[0];
+	WiFi.accessPoint(options);
+	// the SDK's Net.get takes the interface ("ap") as a second argument; its typings lag behind
+	return (Net.get as unknown as (what: string, mode: string) => string)("IP", "ap");
+}
 
 /**
  * Joins `ssid` and keeps joined; calls `onAddress` with the IP address each time one is
@@ -33,9 +50,9 @@ export function joinWiFi(ssid: string, password: string, onAddress: (address: st
 		else if (message === WiFi.disconnected) {
 			const pause = RETRY_PAUSES[Math.min(failures, RETRY_PAUSES.length - 1)];
 			failures++;
-			log.warn(`Wi-Fi "${ssid}": not connected (attempt ${failures}), retrying in ${pause / 1000} s`);
+			trace(`<warn>ftpd: Wi-Fi "${ssid}": not connected (attempt ${failures}), retrying in ${pause / 1000} s\n`);
 			if (failures === 3)
-				log.error(`Wi-Fi "${ssid}" keeps failing: check ssid=... and password=... on the mcconfig command line`);
+				trace(`<error>ftpd: Wi-Fi "${ssid}" keeps failing: check ssid=... and password=... on the mcconfig command line\n`);
 			if (!retry)
 				retry = Timer.set(connect, pause);
 		}
@@ -49,10 +66,10 @@ export function setClock(host: string, done: () => void): void {
 	new SNTP({host}, (message, value) => {
 		if (message === SNTP.time) {
 			Time.set(value!);
-			log.info(`clock set from ${host}`);
+			trace(`<info>ftpd: clock set from ${host}\n`);
 		}
 		else if (message === SNTP.error)
-			log.warn(`no time from ${host}: file times will be unknown until it answers`);
+			trace(`<warn>ftpd: no time from ${host}: file times will be unknown until it answers\n`);
 		else
 			return;
 		done();
@@ -64,7 +81,7 @@ export function announce(hostName: string, port: number): MDNS {
 	const mdns = new MDNS({hostName}, (message, value) => {
 		// 1: the name was claimed (possibly with a suffix when already taken)
 		if ((message === 1) && value)
-			log.info(`mDNS: ${value}.local`);
+			trace(`<info>ftpd: mDNS: ${value}.local\n`);
 	});
 	mdns.add({name: "ftp", protocol: "tcp", port, txt: {path: "/"}});
 	return mdns;
