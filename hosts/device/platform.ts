@@ -13,7 +13,8 @@ export function settings(): Record<string, string | number | undefined> {
 	return config as unknown as Record<string, string | number | undefined>;
 }
 
-export function mount(): void {
+/** The options' image and root are the Linux host's: a board has one storage partition. */
+export function mount(options: {image?: string; imageSize?: number; root?: string}): void {
 	volume.mountPartition();
 }
 
