@@ -3,7 +3,7 @@
 // run (tsc, xsc, xsid, xsl), so a compile error or an unresolved module fails here. Used by
 // check:devices (the project and its examples) and by the tests of apps built on the include.
 import {spawnSync} from "node:child_process";
-import {mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync} from "node:fs";
+import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync} from "node:fs";
 import {dirname, join} from "node:path";
 import {requireSDK, sdkEnv} from "./sdk.js";
 
@@ -53,7 +53,9 @@ export function buildDeviceJS({manifest, target, out, args = []}) {
 		return {ok: false, output: config.output + `\n${target}: mcconfig failed`, tmp: undefined};
 	// tmp/<target>/release/<the build's NAME>
 	const release = join(out, "tmp", target, "release");
-	const [name] = readdirSync(release);
+	const name = readdirSync(release).find(entry => existsSync(join(release, entry, "makefile")));
+	if (!name)
+		return {ok: false, output: config.output + `\n${target}: mcconfig wrote no makefile in ${release}`, tmp: undefined};
 	const tmp = join(release, name);
 	writeFileSync(join(tmp, "makefile.js-only"), jsOnlyMakefile(readFileSync(join(tmp, "makefile"), "utf8")));
 	const make = run("make", ["-f", "makefile.js-only", "all"], {cwd: tmp, env});

@@ -11,14 +11,10 @@
  *   ftpUser=... ftpPassword=...    the account (without one, ftpd generates a password: see the trace)
  *   ftpPort, ftpAnonymous, ftpMaxSessions, ftpPassivePorts, ftpVerbose, sntp, hostName
  */
-import config from "mc/config";
 import ftpd, {FTPServer} from "ftpd";
-import {accessPoint, joinWiFi, setClock, announce} from "standalone/network";
-
-type Setting = string | number | undefined;
+import {startNetwork} from "standalone/network";
 
 export default function main(): void {
-	const c = config as unknown as Record<string, Setting>;
 	let server: FTPServer;
 	try {
 		server = ftpd.start();
@@ -27,27 +23,5 @@ export default function main(): void {
 		trace(`<error>ftpd: cannot start: ${(e as Error).message}\n`);
 		return;
 	}
-	let announced = false;
-	const ready = (address: string): void => {
-		if (!announced && c.hostName) {
-			announce(String(c.hostName), server.port);
-			announced = true;
-		}
-		trace(`<info>ftpd: ${server.url(address)}\n`);
-	};
-	const ssid = String(c.ssid ?? ""), ap = String(c.ap ?? "");
-	if (!ssid && !ap) {
-		trace("<error>ftpd: no network: build with ssid=... password=... (join Wi-Fi) or ap=name (be an access point)\n");
-		return;
-	}
-	if (ap) {
-		try {
-			ready(accessPoint(ap, String(c.apPassword ?? ""), !!ssid));
-		}
-		catch (e) {
-			trace(`<error>ftpd: access point "${ap}": ${(e as Error).message}\n`);
-		}
-	}
-	if (ssid)
-		joinWiFi(ssid, String(c.password ?? ""), address => setClock(String(c.sntp ?? ""), () => ready(address)));
+	startNetwork(server.port, address => trace(`<info>ftpd: ${server.url(address)}\n`));
 }

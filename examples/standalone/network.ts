@@ -6,6 +6,7 @@
  * the board shows up by name. The server listens on every interface; PASV answers with the
  * address of the interface that routes to the client.
  */
+import config from "mc/config";
 import WiFi from "wifi";
 import Net from "net";
 import SNTP from "sntp";
@@ -85,4 +86,37 @@ export function announce(hostName: string, port: number): MDNS {
 	});
 	mdns.add({name: "ftp", protocol: "tcp", port, txt: {path: "/"}});
 	return mdns;
+}
+
+type Setting = string | number | undefined;
+
+/**
+ * The network as mc/config says (ssid/password: join; ap/apPassword: be an access point; both:
+ * AP+STA), the clock, mDNS for `port`; `onAddress` with each address the board gets.
+ */
+export function startNetwork(port: number, onAddress: (address: string) => void): void {
+	const c = config as unknown as Record<string, Setting>;
+	let announced = false;
+	const ready = (address: string): void => {
+		if (!announced && c.hostName) {
+			announce(String(c.hostName), port);
+			announced = true;
+		}
+		onAddress(address);
+	};
+	const ssid = String(c.ssid ?? ""), ap = String(c.ap ?? "");
+	if (!ssid && !ap) {
+		trace("<error>ftpd: no network: build with ssid=... password=... (join Wi-Fi) or ap=name (be an access point)\n");
+		return;
+	}
+	if (ap) {
+		try {
+			ready(accessPoint(ap, String(c.apPassword ?? ""), !!ssid));
+		}
+		catch (e) {
+			trace(`<error>ftpd: access point "${ap}": ${(e as Error).message}\n`);
+		}
+	}
+	if (ssid)
+		joinWiFi(ssid, String(c.password ?? ""), address => setClock(String(c.sntp ?? ""), () => ready(address)));
 }
