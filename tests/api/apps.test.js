@@ -9,7 +9,8 @@
 // of its own there, so its build is reused by the next run).
 import {expect} from "chai";
 import {Client} from "basic-ftp";
-import {spawn, spawnSync} from "node:child_process";
+import {spawnSync} from "node:child_process";
+import {runApp, stopApp} from "./support.js";
 import {mkdirSync, writeFileSync, readFileSync, existsSync, mkdtempSync, rmSync, readdirSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -18,7 +19,7 @@ import {projectRoot, buildHost, requireSDK, sdkEnv} from "../../scripts/sdk.js";
 import {buildDeviceJS} from "../../scripts/device-js.js";
 
 // the README's "Add the server to your app", word for word but for the project's path
-export const userManifest = include => `{
+const userManifest = include => `{
 	"include": [
 		"$(MODDABLE)/examples/manifest_base.json",
 		"${include}"
@@ -33,7 +34,7 @@ export const userManifest = include => `{
 }
 `;
 
-export const userMain = `import ftpd from "ftpd";
+const userMain = `import ftpd from "ftpd";
 import {File} from "file";
 
 export default function main() {
@@ -44,38 +45,6 @@ export default function main() {
 	trace(\`my app: \${server.url()}\\n\`);
 }
 `;
-
-/** Runs a built app until `ready` matches its stdout; resolves with {proc, stdout, match}. */
-export function runApp(binary, {env = {}, cwd, ready, args = []}) {
-	const proc = spawn(binary, args, {cwd, env: {...process.env, ...env}, stdio: ["ignore", "pipe", "pipe"]});
-	const app = {proc, stdout: "", stderr: "", match: undefined};
-	proc.stdout.setEncoding("utf8");
-	proc.stderr.setEncoding("utf8");
-	proc.stderr.on("data", text => { app.stderr += text; });
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`not ready in 20 s; stdout:\n${app.stdout}\nstderr:\n${app.stderr}`)), 20000);
-		proc.stdout.on("data", text => {
-			app.stdout += text;
-			const match = ready.exec(app.stdout);
-			if (match && !app.match) {
-				app.match = match;
-				clearTimeout(timer);
-				resolve(app);
-			}
-		});
-		proc.on("exit", code => {
-			clearTimeout(timer);
-			reject(new Error(`exited (${code}) before it was ready; stdout:\n${app.stdout}\nstderr:\n${app.stderr}`));
-		});
-	});
-}
-
-export function stopApp(app) {
-	if (app && (app.proc.exitCode === null) && (app.proc.signalCode === null)) {
-		app.proc.kill("SIGKILL");
-		return new Promise(resolve => app.proc.on("exit", resolve));
-	}
-}
 
 async function download(port, name, user = "anonymous", password = "test@") {
 	const client = new Client(20000);
