@@ -45,13 +45,15 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 		},
 	},
 	WHO: {
-		help: "SITE WHO: the connected clients (address, user, idle time, current transfer)",
+		help: "SITE WHO: the connected clients (session, address, user, idle time, current transfer: path, bytes so far, size, rate)",
 		run(session) {
 			const sessions = session.server.summarizeSessions();
 			const lines = [`${sessions.length} of ${session.server.options.maxSessions} sessions:`];
 			for (const s of sessions) {
-				const transfer = s.transfer ? `${s.transfer.verb} for ${s.transfer.seconds}s` : "none";
-				lines.push(`${s.address} user=${s.user || "-"} idle=${s.idle}s transfer=${transfer}`);
+				const t = s.transfer;
+				// the path last: it may hold spaces
+				const transfer = t ? `${t.verb} bytes=${t.bytes} size=${t.size ?? "-"} time=${t.seconds}s rate=${t.rate}B/s path=${t.path}` : "none";
+				lines.push(`#${s.id} ${s.address} user=${s.user || "-"} idle=${s.idle}s transfer=${transfer}`);
 			}
 			lines.push("End.");
 			session.reply(211, lines.join("\n"));
@@ -68,9 +70,10 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 		help: "SITE FREE: the XS heap in use",
 		run(session) {
 			const h = session.server.heapFigures();
-			if (!h)
-				return session.reply(504, "No heap figures in this build: they need the SDK's instrumentation module and mcconfig -d or -i.");
-			let text = `XS heap in use: slots ${h.slots} bytes, chunks ${h.chunks} bytes, stack peak ${h.stack} bytes, ${h.modules} modules loaded at run time`;
+			let text = `XS heap in use: slots ${h.slots} bytes, chunks ${h.chunks} bytes`;
+			// the stack peak and run-time modules are counted only by instrumented builds (mcconfig -d or -i)
+			if (undefined !== h.stack)
+				text += `, stack peak ${h.stack} bytes, ${h.modules} modules loaded at run time`;
 			if (undefined !== h.system)
 				text += `; system free ${h.system} bytes`;
 			session.reply(211, text + (h.collected ? " (after garbage collection)." : " (garbage included)."));

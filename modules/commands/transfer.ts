@@ -75,8 +75,7 @@ function sendLines(connection: DataConnection, entries: Iterable<ListEntry>, for
 }
 
 /** The entries a LIST/NLST argument names: a folder's content, or one file. */
-function listed(session: Session, argument: string): Iterable<ListEntry> {
-	const path = session.resolve(splitListArgument(argument).path);
+function listed(session: Session, path: string): Iterable<ListEntry> {
 	const entry = session.server.files.require(path);
 	if (!entry.directory)
 		return [entry];
@@ -86,9 +85,10 @@ function listed(session: Session, argument: string): Iterable<ListEntry> {
 const list: Command = {
 	argument: "optional", transfer: true, help: "LIST [<path>]",
 	run(session, argument) {
-		const entries = listed(session, argument);
+		const path = session.resolve(splitListArgument(argument).path);
+		const entries = listed(session, path);
 		const now = session.server.now();
-		return session.transfer("Here comes the directory listing.",
+		return session.transfer("Here comes the directory listing.", path, -1,
 			connection => sendLines(connection, entries, entry => formatListLine(entry, now, session.writable)));
 	},
 };
@@ -96,8 +96,9 @@ const list: Command = {
 const nlst: Command = {
 	argument: "optional", transfer: true, help: "NLST [<path>]",
 	run(session, argument) {
-		const entries = listed(session, argument);
-		return session.transfer("Here comes the name list.", connection => sendLines(connection, entries, entry => entry.name));
+		const path = session.resolve(splitListArgument(argument).path);
+		const entries = listed(session, path);
+		return session.transfer("Here comes the name list.", path, -1, connection => sendLines(connection, entries, entry => entry.name));
 	},
 };
 
@@ -107,7 +108,7 @@ const mlsd: Command = {
 		const path = session.resolve(argument);
 		session.server.files.requireDirectory(path);
 		const entries = session.server.files.list(path);
-		return session.transfer("Here comes the MLSD listing.",
+		return session.transfer("Here comes the MLSD listing.", path, -1,
 			connection => sendLines(connection, entries, entry => formatMlsxLine(entry, session.writable)));
 	},
 };
@@ -127,7 +128,7 @@ function uniqueName(session: Session, folder: string): string {
 function storeReplacing(session: Session, path: string, opening: string): Promise<void> {
 	const temporary = session.server.files.temporaryFor(path);
 	const idleTimeout = session.server.options.transferTimeout;
-	return session.transfer(opening, connection => connection.receiveFile(temporary, "w", 0, {idleTimeout}), {temporary, path});
+	return session.transfer(opening, path, -1, connection => connection.receiveFile(temporary, "w", 0, {idleTimeout}), {temporary, path});
 }
 
 /** The folder an upload goes to must exist, and the target must not be a folder. */
@@ -199,7 +200,7 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`,
+			return session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`, path, entry.size - offset,
 				connection => connection.sendFile(path, offset, {idleTimeout}));
 		},
 	},
@@ -216,7 +217,7 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`,
+			return session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`, path, -1,
 				connection => connection.receiveFile(path, "w", offset, {idleTimeout}));
 		},
 	},
@@ -226,7 +227,7 @@ export const transfer: CommandTable = Object.freeze({
 			const path = uploadTarget(session, argument);
 			session.restOffset = 0;
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Ok to append to ${baseName(path)}.`,
+			return session.transfer(`Ok to append to ${baseName(path)}.`, path, -1,
 				connection => connection.receiveFile(path, "a", 0, {idleTimeout}));
 		},
 	},
