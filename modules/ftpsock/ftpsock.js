@@ -8,6 +8,7 @@ function open(from, port, callback) @ "xs_ftpsock_connection";
 function sendFile(path, offset, idleTimeout, callback) @ "xs_ftpsock_connection_send_file";
 function receiveFile(path, mode, offset, idleTimeout, callback) @ "xs_ftpsock_connection_receive_file";
 function send(data, callback) @ "xs_ftpsock_connection_send";
+function sendListing(path, format, writable, now, idleTimeout, callback) @ "xs_ftpsock_connection_send_listing";
 function localAddress(remote) @ "xs_ftpsock_local_address_for";
 
 function idleTimeout(options) {
@@ -66,6 +67,13 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	receiveFile(path, mode, offset, options) {
 		return new Promise((resolve, reject) => {
 			const code = receiveFile.call(this, path, mode, offset, idleTimeout(options), settle(resolve, reject));
+			if (code)
+				reject(new Error(code));
+		});
+	}
+	sendListing(path, format, writable, now, options) {
+		return new Promise((resolve, reject) => {
+			const code = sendListing.call(this, path, format, writable, now, idleTimeout(options), settle(resolve, reject));
 			if (code)
 				reject(new Error(code));
 		});

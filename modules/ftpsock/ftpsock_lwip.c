@@ -65,6 +65,7 @@
 #include "modInstrumentation.h"
 
 #include "../volume/volume.h"
+#include "ftpsock_listing.h"
 
 #include "lwip/opt.h"
 #include "lwip/init.h"
@@ -126,6 +127,7 @@ struct xsFtpSockConnectionRecord {
 	modTimer timer;				// idle timeout of the pending transfer
 	uint32_t idleTimeout;		// ms; 0 = none
 	VolumeFile file;
+	FtpListing listing;			// sendListing: read like a file, into `buffer`
 	uint8_t *buffer;			// sendFile: read from the file; send(): the bytes to send
 	uint32_t bufferSize;
 	uint32_t offset;			// next byte of `buffer` to hand to tcp_write()
@@ -1121,6 +1123,10 @@ void xs_ftpsock_connection_destructor(void *data)
 		volumeClose(connection->file);		// nobody waits for this transfer any more: its result has no reader
 		connection->file = NULL;
 	}
+	if (connection->listing) {
+		ftpListingClose(connection->listing);
+		connection->listing = NULL;
+	}
 	if (kStateIdle == connection->state)
 		lwipRun(connectionCloseInLwip, connection);
 	else if (kStateClosed != connection->state)		// closed: a draining close goes on without it
@@ -1165,6 +1171,33 @@ void xs_ftpsock_connection_send_file(xsMachine *the)
 	connection->offset = connection->length = 0;
 	connection->eof = 0;
 	connectionBegin(the, connection, kStateSendFile, &xsArg(2), &xsArg(3));
+}
+
+// (path, format, writable, now, idleTimeout, callback): a folder's listing made natively
+// (ftpsock_listing.h), sent through the buffer as a file is. Undefined, or the code of why
+// the folder did not open.
+void xs_ftpsock_connection_send_listing(xsMachine *the)
+{
+	xsFtpSockConnection connection = connectionReady(the, &xsArg(5));
+	int32_t error = 0;
+	FtpListing listing;
+
+	listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), xsmcTest(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
+	if (!listing) {
+		xsmcSetString(xsResult, (char *)volumeErrorName(error));
+		return;
+	}
+	connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
+	if (!connection->buffer) {
+		ftpListingClose(listing);
+		xsmcSetString(xsResult, (char *)volumeErrorName(VOLUME_ENOMEM));
+		return;
+	}
+	connection->listing = listing;
+	connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
+	connection->offset = connection->length = 0;
+	connection->eof = 0;
+	connectionBegin(the, connection, kStateSendFile, &xsArg(4), &xsArg(5));
 }
 
 // (path, mode, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
@@ -1359,6 +1392,10 @@ void connectionSettle(xsMachine *the, xsFtpSockConnection connection, uint8_t st
 		if (!code && (result < 0))
 			code = volumeErrorName(result);
 	}
+	if (connection->listing) {
+		ftpListingClose(connection->listing);
+		connection->listing = NULL;
+	}
 	if (connection->timer) {
 		modTimerRemove(connection->timer);
 		connection->timer = NULL;
@@ -1511,7 +1548,10 @@ const char *pumpSendFile(xsFtpSockConnection connection)
 			return NULL;			// tcp_sent will report room
 		if (connection->eof)
 			return kSettled;		// the stack holds every byte
-		result = volumeRead(connection->file, connection->buffer, connection->bufferSize);
+		if (connection->listing)
+			result = ftpListingRead(connection->listing, connection->buffer, connection->bufferSize);
+		else
+			result = volumeRead(connection->file, connection->buffer, connection->bufferSize);
 		if (result < 0)
 			return volumeErrorName(result);
 		connection->offset = 0;

@@ -43,6 +43,7 @@
 
 #include "../volume/volume.h"
 #include "ftpsock_posix.h"
+#include "ftpsock_listing.h"
 
 #include <glib-unix.h>
 #include <errno.h>
@@ -87,6 +88,7 @@ struct xsFtpSockConnectionRecord {
 	gint64 progress;			// monotonic µs of the last byte moved
 	struct sockaddr_in remote;
 	VolumeFile file;
+	FtpListing listing;			// sendListing: read like a file, through `buffer`
 	int fileDescriptor;			// for sendfile(2); -1: through `buffer`
 	uint8_t *buffer;
 	uint32_t bufferSize;
@@ -278,6 +280,31 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 	connectionBegin(the, connection, kStateReceiveFile, G_IO_IN, &xsArg(3), &xsArg(4));
 }
 
+// (path, format, writable, now, idleTimeout, callback): a folder's listing made natively
+// (ftpsock_listing.h), sent through the buffer as a file is. Undefined, or the code of why
+// the folder did not open.
+void xs_ftpsock_connection_send_listing(xsMachine *the)
+{
+	xsFtpSockConnection connection = connectionReady(the, &xsArg(5));
+	int32_t error = 0;
+	FtpListing listing;
+
+	listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), xsmcTest(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
+	if (!listing) {
+		xsmcSetString(xsResult, (char *)volumeErrorName(error));
+		return;
+	}
+	connection->buffer = c_malloc(MODDEF_FTPSOCK_BUFFER);
+	if (!connection->buffer) {
+		ftpListingClose(listing);
+		xsmcSetString(xsResult, (char *)volumeErrorName(VOLUME_ENOMEM));
+		return;
+	}
+	connection->bufferSize = MODDEF_FTPSOCK_BUFFER;
+	connection->listing = listing;
+	connectionBegin(the, connection, kStateSendFile, G_IO_OUT, &xsArg(4), &xsArg(5));
+}
+
 // (data, callback): the bytes of an ArrayBuffer (or view), or a string's UTF-8, copied once.
 void xs_ftpsock_connection_send(xsMachine *the)
 {
@@ -464,6 +491,10 @@ void connectionRelease(xsFtpSockConnection connection)
 		c_free(connection->runs);
 		connection->runs = NULL;
 	}
+	if (connection->listing) {
+		ftpListingClose(connection->listing);
+		connection->listing = NULL;
+	}
 	connection->run = connection->runCount = 0;
 	connection->bufferSize = connection->offset = connection->length = 0;
 	connection->fileDescriptor = -1;
@@ -585,9 +616,12 @@ const char *pumpSendBuffer(xsFtpSockConnection connection)
 
 	for (round = 0; round < kRoundsPerWakeup; round++) {
 		if (connection->offset == connection->length) {
-			if (!connection->file)
+			if (connection->listing)
+				read = ftpListingRead(connection->listing, connection->buffer, connection->bufferSize);
+			else if (!connection->file)
 				return kSettled;
-			read = volumeRead(connection->file, connection->buffer, connection->bufferSize);
+			else
+				read = volumeRead(connection->file, connection->buffer, connection->bufferSize);
 			if (read < 0)
 				return volumeErrorName(read);
 			if (0 == read)
