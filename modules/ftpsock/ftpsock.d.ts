@@ -72,6 +72,17 @@ declare module "ftpsock" {
 		close(): void;
 	}
 
+	/**
+	 * A folder's listing made natively, read a buffer at a time (STAT's, onto the control
+	 * connection). The constructor throws an Error whose message is a volume code.
+	 */
+	export class Listing {
+		constructor(path: string, format: ListingFormat, writable: boolean, now: number);
+		/** fills `buffer` with the next bytes (lines end with CRLF, one may be split between reads); 0 at the end */
+		read(buffer: ArrayBuffer | ArrayBufferView): number;
+		close(): void;
+	}
+
 	/** The local IPv4 address this host uses to reach `remote` (for the 227 reply). */
 	export function localAddressFor(remote: string): string;
 }

@@ -89,6 +89,13 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	close() @ "xs_ftpsock_connection_close";
 }
 
+// STAT's listing (ftpsock_listing.c): read(buffer) fills it with the next lines, 0 at the end.
+export class Listing @ "xs_ftpsock_listing_destructor" {
+	constructor(path, format, writable, now) @ "xs_ftpsock_listing";
+	read(buffer) @ "xs_ftpsock_listing_read";
+	close() @ "xs_ftpsock_listing_close";
+}
+
 export function localAddressFor(remote) {
 	const address = localAddress(remote);
 	if (address.startsWith("E"))		// a code, as dotted quads start with a digit

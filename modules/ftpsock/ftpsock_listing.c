@@ -254,3 +254,58 @@ void ftpListingClose(FtpListing listing)
 	volumeCloseDirectory(listing->directory);
 	c_free(listing);
 }
+
+/*
+	JS face (ftpsock.js Listing): STAT's listing, read a buffer at a time onto the control
+	connection. The data connection's listings use the C face from the ftpsock backends.
+*/
+
+void xs_ftpsock_listing_destructor(void *data)
+{
+	ftpListingClose(data);
+}
+
+static const xsHostHooks xsFtpSockListingHooks = {
+	xs_ftpsock_listing_destructor,
+	NULL,
+	NULL
+};
+
+// (path, format, writable, now): opens the folder; a failure throws an Error whose message is its code.
+void xs_ftpsock_listing(xsMachine *the)
+{
+	int32_t error = 0;
+	FtpListing listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), xsmcTest(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
+
+	if (!listing)
+		xsUnknownError("%s", volumeErrorName(error));
+	xsmcSetHostData(xsThis, listing);
+	xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockListingHooks);
+}
+
+// (buffer): fills an ArrayBuffer (or view) with the next lines; returns the bytes, 0 at the end.
+void xs_ftpsock_listing_read(xsMachine *the)
+{
+	FtpListing listing = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListingHooks);
+	void *data;
+	xsUnsignedValue size;
+	int32_t result;
+
+	if (!listing) {
+		xsmcSetInteger(xsResult, 0);
+		return;
+	}
+	xsmcGetBufferWritable(xsArg(0), &data, &size);
+	result = ftpListingRead(listing, data, (uint32_t)size);
+	if (result < 0)
+		xsUnknownError("%s", volumeErrorName(result));
+	xsmcSetInteger(xsResult, result);
+}
+
+void xs_ftpsock_listing_close(xsMachine *the)
+{
+	FtpListing listing = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListingHooks);
+
+	ftpListingClose(listing);
+	xsmcSetHostData(xsThis, NULL);
+}
