@@ -90,7 +90,8 @@ const variants = [
 	{title: "NO_SYS, IPv4 only (tests/lwip/nosys/lwipopts.h), gnu99", std: "gnu99", target: "esp", options: ["-I", join(tests, "nosys")], builds: [["-O0"], ["-O2"]]},
 ];
 // tcppeer_lwip.c (the session's check of the control connection) is compiled alike
-const sources = [backend, join(projectRoot, "modules", "tcppeer", "tcppeer_lwip.c")];
+const listing = join(projectRoot, "modules", "ftpsock", "ftpsock_listing.c");
+const sources = [backend, listing, join(projectRoot, "modules", "tcppeer", "tcppeer_lwip.c")];
 for (const variant of variants) {
 	const includes = sdkIncludes(variant.target);
 	for (const source of sources) {
@@ -120,7 +121,7 @@ const executable = join(out, "loopback");
 // Debian's gcc brings both (libasan, libubsan are dependencies of libgcc-*-dev).
 const sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"];
 const build = run(cc, ["-std=gnu11", "-O1", "-g", ...sanitize, ...strict, "-I", shim, "-I", tests, ...lwip.includes,
-	backend, join(tests, "fakexs.c"), join(tests, "fakevolume.c"), join(tests, "loopback.c"),
+	backend, listing, join(tests, "fakexs.c"), join(tests, "fakevolume.c"), join(tests, "loopback.c"),
 	// marks the XS thread as inside lwIP's core while it runs tcpip_api_call()
 	"-Wl,--wrap=tcpip_api_call", ...lwip.libs, "-lpthread", "-lm", "-o", executable]);
 process.stdout.write(build.output);

@@ -235,11 +235,14 @@ function buildLwip(lines) {
 	}
 	// The backend: the firmware's defines and code generation flags (its makefile line without
 	// the vendor include folders), with check:lwip's fake XS headers and NO_SYS lwIP 2.1.3.
-	const command = lines.get("ftpsock_lwip");
-	const codegen = command.args.filter(word => !/^-[IM]/.test(word) && (word !== "-c") && (word !== command.source));
-	const backend = join(dir, "ftpsock_lwip.o");
-	compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", command.source, "-o", backend], "ftpsock_lwip.c (ESP8266 flags, NO_SYS lwIP 2.1.3)");
-	objects.push(backend);
+	// ftpsock_listing.c too: the listings the backend sends from.
+	for (const name of ["ftpsock_lwip", "ftpsock_listing"]) {
+		const command = lines.get(name);
+		const codegen = command.args.filter(word => !/^-[IM]/.test(word) && (word !== "-c") && (word !== command.source));
+		const object = join(dir, `${name}.o`);
+		compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", command.source, "-o", object], `${name}.c (ESP8266 flags, NO_SYS lwIP 2.1.3)`);
+		objects.push(object);
+	}
 	// The fake machine's clock is POSIX's clock_gettime, which the board's runtime provides and
 	// picolibc declares only where the platform announces it.
 	const posix = ["-D_POSIX_TIMERS=1", "-D_POSIX_MONOTONIC_CLOCK=200112L"];
@@ -257,7 +260,7 @@ function buildLwip(lines) {
 step(`tools: ${cc}, ${qemu} -machine sim -cpu lx106, picolibc, sysroot ${sysroot}`);
 requireTools();
 mkdirSync(out, {recursive: true});
-const lines = firmwareCompileLines([...volumeObjects, "ftpsock_lwip"]);
+const lines = firmwareCompileLines([...volumeObjects, "ftpsock_lwip", "ftpsock_listing"]);
 const suites = [["volume", buildVolume(lines)], ["lwip", buildLwip(lines)]];
 for (const [title, elf] of suites)
 	runSuite(title, elf);

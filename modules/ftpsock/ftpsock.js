@@ -73,7 +73,7 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	}
 	sendListing(path, format, writable, now, options) {
 		return new Promise((resolve, reject) => {
-			const code = sendListing.call(this, path, format, writable, now, idleTimeout(options), settle(resolve, reject));
+			const code = sendListing.call(this, path, format, writable ? 1 : 0, now, idleTimeout(options), settle(resolve, reject));
 			if (code)
 				reject(new Error(code));
 		});
@@ -90,8 +90,13 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 }
 
 // STAT's listing (ftpsock_listing.c): read(buffer) fills it with the next lines, 0 at the end.
-export class Listing @ "xs_ftpsock_listing_destructor" {
-	constructor(path, format, writable, now) @ "xs_ftpsock_listing";
+function openListing(path, format, writable, now) @ "xs_ftpsock_listing";
+
+export class Listing extends Native("xs_ftpsock_listing_destructor") {
+	constructor(path, format, writable, now) {
+		super();
+		openListing.call(this, path, format, writable ? 1 : 0, now);
+	}
 	read(buffer) @ "xs_ftpsock_listing_read";
 	close() @ "xs_ftpsock_listing_close";
 }

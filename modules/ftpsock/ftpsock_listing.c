@@ -6,13 +6,24 @@
  * written. A line that does not fit the rest of the caller's buffer is formatted again on
  * the next read and its first `sent` bytes skipped, so there is no line buffer to carry.
  */
-#include "xsmc.h"			// c_malloc, c_memcpy...
+#include "xsmc.h"
+#include "xsHost.h"			// c_malloc, c_memcpy...: the platform's C library
 #include "../volume/volume.h"
 #include "ftpsock_listing.h"
 
 // Temporary uploads (modules/files/service.ts, TEMPORARY_PREFIX) are never listed.
 #define kTemporaryPrefix ".ftpd-part-"
-#define kTemporaryPrefixLength (sizeof(kTemporaryPrefix) - 1)
+
+static int isTemporary(const char *name)
+{
+	const char *prefix = kTemporaryPrefix;
+
+	while (*prefix && (*prefix == *name)) {
+		prefix++;
+		name++;
+	}
+	return !*prefix;
+}
 
 // Longest line: an MLSD line of a file with a 20-digit size and a 255-byte name is 329 bytes
 // with its CRLF; a LIST or STAT line is shorter.
@@ -224,7 +235,7 @@ int32_t ftpListingRead(FtpListing listing, uint8_t *buffer, uint32_t size)
 				listing->ended = 1;
 				break;
 			}
-			if (!c_strncmp(listing->entry.name, kTemporaryPrefix, kTemporaryPrefixLength))
+			if (isTemporary(listing->entry.name))
 				continue;
 			listing->pending = 1;
 			listing->sent = 0;
@@ -255,57 +266,3 @@ void ftpListingClose(FtpListing listing)
 	c_free(listing);
 }
 
-/*
-	JS face (ftpsock.js Listing): STAT's listing, read a buffer at a time onto the control
-	connection. The data connection's listings use the C face from the ftpsock backends.
-*/
-
-void xs_ftpsock_listing_destructor(void *data)
-{
-	ftpListingClose(data);
-}
-
-static const xsHostHooks xsFtpSockListingHooks = {
-	xs_ftpsock_listing_destructor,
-	NULL,
-	NULL
-};
-
-// (path, format, writable, now): opens the folder; a failure throws an Error whose message is its code.
-void xs_ftpsock_listing(xsMachine *the)
-{
-	int32_t error = 0;
-	FtpListing listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), xsmcTest(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
-
-	if (!listing)
-		xsUnknownError("%s", volumeErrorName(error));
-	xsmcSetHostData(xsThis, listing);
-	xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockListingHooks);
-}
-
-// (buffer): fills an ArrayBuffer (or view) with the next lines; returns the bytes, 0 at the end.
-void xs_ftpsock_listing_read(xsMachine *the)
-{
-	FtpListing listing = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListingHooks);
-	void *data;
-	xsUnsignedValue size;
-	int32_t result;
-
-	if (!listing) {
-		xsmcSetInteger(xsResult, 0);
-		return;
-	}
-	xsmcGetBufferWritable(xsArg(0), &data, &size);
-	result = ftpListingRead(listing, data, (uint32_t)size);
-	if (result < 0)
-		xsUnknownError("%s", volumeErrorName(result));
-	xsmcSetInteger(xsResult, result);
-}
-
-void xs_ftpsock_listing_close(xsMachine *the)
-{
-	FtpListing listing = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListingHooks);
-
-	ftpListingClose(listing);
-	xsmcSetHostData(xsThis, NULL);
-}

@@ -280,7 +280,7 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 	connectionBegin(the, connection, kStateReceiveFile, G_IO_IN, &xsArg(3), &xsArg(4));
 }
 
-// (path, format, writable, now, idleTimeout, callback): a folder's listing made natively
+// (path, format, writable (0 or 1), now, idleTimeout, callback): a folder's listing made natively
 // (ftpsock_listing.h), sent through the buffer as a file is. Undefined, or the code of why
 // the folder did not open.
 void xs_ftpsock_connection_send_listing(xsMachine *the)
@@ -289,7 +289,7 @@ void xs_ftpsock_connection_send_listing(xsMachine *the)
 	int32_t error = 0;
 	FtpListing listing;
 
-	listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), xsmcTest(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
+	listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), (uint8_t)xsmcToInteger(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
 	if (!listing) {
 		xsmcSetString(xsResult, (char *)volumeErrorName(error));
 		return;
