@@ -174,6 +174,32 @@ function suite(kind) {
 			expect(body).to.equal(want);
 		});
 
+		it("after deletes and renames in the folder, LIST and MLSD still match format.ts", async () => {
+			// deletes and renames rewrite the folder's metadata (LittleFS: entries spliced out and in)
+			for (let i = 0; i < 520; i += 7) {
+				const name = entries.find(e => e.name.startsWith(`file-${String(i).padStart(4, "0")}-`)).name;
+				expect((await client.command(`DELE /d/${name}`)).code).to.equal(250);
+				byName.delete(name);
+			}
+			for (let i = 3; i < 520; i += 11) {
+				const name = entries.find(e => e.name.startsWith(`file-${String(i).padStart(4, "0")}-`)).name;
+				if (!byName.has(name))
+					continue;
+				const renamed = `renamed ${i}`;
+				expect((await client.command(`RNFR /d/${name}`)).code).to.equal(350);
+				expect((await client.command(`RNTO /d/${renamed}`)).code).to.equal(250);
+				byName.set(renamed, {...byName.get(name), name: renamed});
+				byName.delete(name);
+			}
+			const text = (await fetchListing(client, "NLST /d")).toString("utf8");
+			const now2 = text.slice(0, -2).split("\r\n");
+			expect([...now2].sort()).to.deep.equal([...byName.keys()].sort());
+			const list = await fetchListing(client, "LIST /d");
+			expect(list.equals(expected("LIST", now2, byName, true, (e, w) => format.formatListLine(e, now, w)))).to.equal(true);
+			const mlsd = await fetchListing(client, "MLSD /d");
+			expect(mlsd.equals(expected("MLSD", now2, byName, true, (e, w) => format.formatMlsxLine(e, w)))).to.equal(true);
+		});
+
 		it("an empty folder lists nothing, and a missing one gets 550", async () => {
 			expect((await client.command("MKD /empty")).code).to.equal(257);
 			expect((await fetchListing(client, "LIST /empty")).length).to.equal(0);
