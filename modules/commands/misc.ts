@@ -29,6 +29,8 @@ function helpText(session: Session): string {
 
 /** Queued reply bytes beyond which a long reply waits for the socket before its next line. */
 const REPLY_QUEUE = 1024;
+/** STAT's listing is read in pieces of this many bytes (each queued as it is until sent). */
+const STAT_CHUNK = 512;
 
 /**
  * STAT <path>: the listing over the control connection (RFC 959), made natively (ftpsock's
@@ -50,7 +52,7 @@ async function statPath(session: Session, argument: string): Promise<void> {
 		try {
 			for (;;) {
 				// a new buffer each time: the control connection queues it as it is
-				const chunk = new Uint8Array(REPLY_QUEUE);
+				const chunk = new Uint8Array(STAT_CHUNK);
 				const count = listing.read(chunk);
 				if (!count)
 					break;
