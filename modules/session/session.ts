@@ -154,9 +154,7 @@ export class Session {
 	 * complete, and its temporary is removed when it fails.
 	 */
 	async transfer(opening: string, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
-		const opened = this.data.open();
-		// the client has usually connected already: then no await (a promise step) for it
-		const connection = (opened instanceof Promise) ? await opened : opened;
+		const connection = await this.data.open();
 		this.reply(150, opening);
 		this.currentTransfer = {verb: this.activity, since: this.server.now()};
 		this.#transferring = true;
