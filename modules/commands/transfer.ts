@@ -30,30 +30,15 @@ function checkTarget(session: Session, target: HostPort): void {
 		throw new FtpError(501, "Data connections to privileged ports are refused.");
 }
 
-// PASV, EPSV, PORT and EPRT finish at once when the data channel is free (the usual case):
-// no async function, no promise for the session to await. Only a wait for the channel
-// returns one.
-function activeMode(session: Session, target: HostPort): Promise<void> | void {
+async function activeMode(session: Session, target: HostPort): Promise<void> {
 	checkTarget(session, target);
-	const waiting = session.data.acquire();
-	if (waiting)
-		return waiting.then(() => prepareActive(session, target));
-	prepareActive(session, target);
-}
-
-function prepareActive(session: Session, target: HostPort): void {
+	await session.data.acquire();
 	session.data.active(target);
 	session.reply(200, "Active mode connection prepared.");
 }
 
-function passiveMode(session: Session, extended: boolean): Promise<void> | void {
-	const waiting = session.data.acquire();
-	if (waiting)
-		return waiting.then(() => listenPassive(session, extended));
-	listenPassive(session, extended);
-}
-
-function listenPassive(session: Session, extended: boolean): void {
+async function passiveMode(session: Session, extended: boolean): Promise<void> {
+	await session.data.acquire();
 	const {address, port} = session.data.passive(session.control.localAddress);
 	if (extended)
 		session.reply(229, formatEpsv(port));
