@@ -1,4 +1,4 @@
-// npm run check:lwip: the lwIP backend of ftpsock (modules/ftpsock/ftpsock_lwip.c, built into the
+// npm run check:lwip: the lwIP backend of ftpsock (modules/ftpsock/ftpsock_lwip*.c, built into the
 // esp32 and esp firmware) checked on Linux against Debian's lwIP (package liblwip-dev), since the
 // vendor toolchains that build it for the devices are not here. Step 1 also compiles
 // modules/tcppeer/tcppeer_lwip.c, the session's check of the control connection on devices.
@@ -17,11 +17,12 @@ import {spawnSync} from "node:child_process";
 import {mkdirSync, readFileSync} from "node:fs";
 import {basename, join} from "node:path";
 import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
+import {lwipBackendSources} from "./ftpsock-sources.js";
 
 const compileOnly = process.argv.includes("--compile");
 const cc = process.env.CC || "cc";
 const out = join(projectRoot, "build", "lwip");
-const backend = join(projectRoot, "modules", "ftpsock", "ftpsock_lwip.c");
+const backend = lwipBackendSources();
 const tests = join(projectRoot, "tests", "lwip");
 const shim = join(tests, "shim");
 const sdk = requireSDK();
@@ -90,8 +91,7 @@ const variants = [
 	{title: "NO_SYS, IPv4 only (tests/lwip/nosys/lwipopts.h), gnu99", std: "gnu99", target: "esp", options: ["-I", join(tests, "nosys")], builds: [["-O0"], ["-O2"]]},
 ];
 // tcppeer_lwip.c (the session's check of the control connection) is compiled alike
-const listing = join(projectRoot, "modules", "ftpsock", "ftpsock_listing.c");
-const sources = [backend, listing, join(projectRoot, "modules", "tcppeer", "tcppeer_lwip.c")];
+const sources = [...backend, join(projectRoot, "modules", "tcppeer", "tcppeer_lwip.c")];
 for (const variant of variants) {
 	const includes = sdkIncludes(variant.target);
 	for (const source of sources) {
@@ -121,7 +121,7 @@ const executable = join(out, "loopback");
 // Debian's gcc brings both (libasan, libubsan are dependencies of libgcc-*-dev).
 const sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"];
 const build = run(cc, ["-std=gnu11", "-O1", "-g", ...sanitize, ...strict, "-I", shim, "-I", tests, ...lwip.includes,
-	backend, listing, join(tests, "fakexs.c"), join(tests, "fakevolume.c"), join(tests, "loopback.c"),
+	...backend, join(tests, "fakexs.c"), join(tests, "fakevolume.c"), join(tests, "loopback.c"),
 	// marks the XS thread as inside lwIP's core while it runs tcpip_api_call()
 	"-Wl,--wrap=tcpip_api_call", ...lwip.libs, "-lpthread", "-lm", "-o", executable]);
 process.stdout.write(build.output);

@@ -13,10 +13,9 @@
 //
 // Meanwhile it samples the host's memory (VmRSS, and RssAnon: the process's own memory without
 // the image's file mapping, which grows as more of the image is touched), its open fds, and the
-// XS heap (SITE FREE, live data after a collection). The release host has no Instrumentation
-// module, so SITE FREE answers 504 there: the soak builds the host with it (and XS's debug
-// module, for the collection) unless --release is given, the same server code and memory
-// settings (hosts/lin/budget/linux.json).
+// XS heap (SITE FREE, live data after a collection, read natively in every build). The soak
+// builds the instrumented host unless --release is given, the same server code and memory
+// settings (hosts/lin/budget/linux.json); a build whose SITE FREE answers 504 is not sampled.
 //
 // "Flat": the largest sample of the last quarter of the run is no more than the largest of the
 // first quarter plus a tolerance (RssAnon: 2 MiB or 10 %; fds: 4; XS heap: 16 KiB or 10 %).

@@ -17,6 +17,7 @@ import {existsSync, mkdirSync, readdirSync, rmSync} from "node:fs";
 import {basename, join, resolve} from "node:path";
 import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
 import {compileCommands} from "./firmware-commands.js";
+import {lwipBackendNames} from "./ftpsock-sources.js";
 
 const out = join(projectRoot, "build", "emu");
 const emu = join(projectRoot, "tests", "emu");
@@ -176,7 +177,7 @@ function runSuite(title, elf) {
 
 // ours, LittleFS (lfs.c is compiled inside volumeLfs.c) and the SDK's xsHost.c, for
 // modSPIRead/Write/Erase, modGetTimeOfDay, modSetTime and the esp* string functions
-const volumeObjects = ["volume", "volumeLittlefs", "volumeLfs", "volumePath", "volumePartitionEsp", "lfs_util", "xsHost"];
+const volumeObjects = ["volume", "volumeJs", "volumeLittlefs", "volumeLfs", "volumePath", "volumePartitionEsp", "lfs_util", "xsHost"];
 
 function freshDir(name) {
 	const dir = join(out, name);
@@ -219,7 +220,7 @@ function buildVolume(lines) {
 */
 
 function buildLwip(lines) {
-	step("build the lwIP suite: ftpsock_lwip.c with the firmware's code generation flags, lwIP 2.1.3 NO_SYS, tests/lwip/loopback.c");
+	step("build the lwIP suite: ftpsock_lwip*.c with the firmware's code generation flags, lwIP 2.1.3 NO_SYS, tests/lwip/loopback.c");
 	const dir = freshDir("lwip");
 	const lwip = join(sysroot, "lwip-2.1.3", "src");
 	const tests = join(projectRoot, "tests", "lwip");
@@ -235,13 +236,12 @@ function buildLwip(lines) {
 	}
 	// The backend: the firmware's defines and code generation flags (its makefile line without
 	// the vendor include folders), with check:lwip's fake XS headers and NO_SYS lwIP 2.1.3.
-	// ftpsock_listing.c too: the listings the backend sends from.
-	for (const name of ["ftpsock_lwip", "ftpsock_listing"]) {
+	for (const name of lwipBackendNames()) {
 		const command = lines.get(name);
 		const codegen = command.args.filter(word => !/^-[IM]/.test(word) && (word !== "-c") && (word !== command.source));
-		const object = join(dir, `${name}.o`);
-		compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", command.source, "-o", object], `${name}.c (ESP8266 flags, NO_SYS lwIP 2.1.3)`);
-		objects.push(object);
+		const backend = join(dir, `${name}.o`);
+		compile(["-specs=" + picolibcSpecs, ...codegen, ...strict, "-Werror=implicit-function-declaration", "-I", join(tests, "shim"), "-I", tests, ...includes, "-c", command.source, "-o", backend], `${name}.c (ESP8266 flags, NO_SYS lwIP 2.1.3)`);
+		objects.push(backend);
 	}
 	// The fake machine's clock is POSIX's clock_gettime, which the board's runtime provides and
 	// picolibc declares only where the platform announces it.
@@ -260,7 +260,7 @@ function buildLwip(lines) {
 step(`tools: ${cc}, ${qemu} -machine sim -cpu lx106, picolibc, sysroot ${sysroot}`);
 requireTools();
 mkdirSync(out, {recursive: true});
-const lines = firmwareCompileLines([...volumeObjects, "ftpsock_lwip", "ftpsock_listing"]);
+const lines = firmwareCompileLines([...volumeObjects, ...lwipBackendNames()]);
 const suites = [["volume", buildVolume(lines)], ["lwip", buildLwip(lines)]];
 for (const [title, elf] of suites)
 	runSuite(title, elf);

@@ -1,12 +1,13 @@
-// npm test: the Node tier (pure modules), then the XS tier (the real XS host driven by real
-// clients), then the emulated ESP8266 CPU (scripts/test-emu.js: the device storage and data
-// paths on qemu's lx106). Without the SDK the XS tier and the emulated suites cannot run, and
-// the run fails, unless FTPD_SKIP_XS=1.
+// npm test: the dependency check (scripts/check-cycles.js: no import or include cycles between
+// the files of modules/ and hosts/), the Node tier (pure modules), then the XS tier (the real
+// XS host driven by real clients), then the emulated ESP8266 CPU (scripts/test-emu.js: the
+// device storage and data paths on qemu's lx106). Without the SDK the XS tier and the emulated
+// suites cannot run, and the run fails, unless FTPD_SKIP_XS=1.
 import {spawnSync} from "node:child_process";
 import {join} from "node:path";
 import {readdirSync, writeFileSync} from "node:fs";
 import Mocha from "mocha";
-import {projectRoot, findSDK, installHelp, buildHost} from "./sdk.js";
+import {projectRoot, findSDK, installHelp, buildHost, BuildError} from "./sdk.js";
 
 /** `*.test.js` files under `dir` (recursively when `deep`), sorted. */
 function testFiles(dir, deep) {
@@ -45,6 +46,10 @@ if ((new Date(0).getTimezoneOffset() === 0) || (spawnSync("date", ["+%z"], {enco
 	console.error(`TZ=${process.env.TZ} is UTC here: the tests need a zone that is not UTC (install tzdata, or set FTPD_TEST_TZ)`);
 	process.exit(1);
 }
+
+step("Dependencies: no cycles between the files of modules/ and hosts/ (scripts/check-cycles.js)");
+const cycles = spawnSync(process.execPath, [join(projectRoot, "scripts", "check-cycles.js")], {stdio: "inherit"});
+const acyclic = cycles.status === 0;
 
 const tsc = join(projectRoot, "node_modules", ".bin", "tsc");
 
@@ -88,7 +93,15 @@ if (!sdk) {
 }
 else {
 	step("XS tier: build the Linux host");
-	process.env.FTPD_BINARY = buildHost({quiet: true});
+	try {
+		process.env.FTPD_BINARY = buildHost({quiet: true});
+	}
+	catch (error) {
+		if (!(error instanceof BuildError))
+			throw error;
+		console.error(error.describe());
+		process.exit(1);
+	}
 	console.log(process.env.FTPD_BINARY);
 	step("XS tier: the real XS host, driven by real clients");
 	// last: the ESP8266-budget host is a build of its own (hosts/lin/budget)
@@ -98,8 +111,9 @@ else {
 	emu = runEmu();
 }
 
-const passed = unit.passed + xs.passed + emu.passed, failed = unit.failed + xs.failed + emu.failed;
-console.log(`\nNode tier: ${unit.passed} passed, ${unit.failed} failed`);
+const passed = unit.passed + xs.passed + emu.passed + (acyclic ? 1 : 0), failed = unit.failed + xs.failed + emu.failed + (acyclic ? 0 : 1);
+console.log(`\nDependencies: ${acyclic ? "no cycles" : "cycles found (see above)"}`);
+console.log(`Node tier: ${unit.passed} passed, ${unit.failed} failed`);
 console.log(sdk ? `XS tier: ${xs.passed + xs.failed} tests ran on the XS host (${xs.passed} passed, ${xs.failed} failed)` : "XS tier: not run");
 console.log(sdk ? `Emulated ESP8266 CPU: ${emu.passed} passed, ${emu.failed} failed` : "Emulated ESP8266 CPU: not run");
 console.log(`${passed} passed, ${failed} failed`);

@@ -40,7 +40,7 @@ describe("xsbug console (debug build)", function () {
 		await xsbug.evaluate("0");
 		const text = xsbug.text();
 		expect(text).to.match(/^<info>ftpd: listening on port \d+$/m);
-		expect(text).to.match(/^<info>ftpd: 127\.0\.0\.1: admin logged in$/m);
+		expect(text).to.match(/^<info>ftpd: #\d+ 127\.0\.0\.1: admin logged in$/m);
 		// with xsbug connected, the log goes to it and not to stderr
 		expect(host.stderr).to.not.include("logged in");
 	});
@@ -62,15 +62,15 @@ describe("xsbug console (debug build)", function () {
 		const end = await xsbug.evaluate("ftpd.verbose");
 		expect(end.value).to.equal("0");
 
-		const traces = /^ftpd: 127\.0\.0\.1 [<>] /m;
+		const traces = /^ftpd: #\d+ 127\.0\.0\.1 [<>] /m;
 		const atLevel1 = xsbug.logs.slice(0, up.at).join("");
 		const atLevel2 = xsbug.logs.slice(up.at, down.at).join("");
 		const atLevel0 = xsbug.logs.slice(down.at, end.at).join("");
 		expect(atLevel1).to.not.match(traces);
-		expect(atLevel2).to.include("ftpd: 127.0.0.1 > NOOP\n");
-		expect(atLevel2).to.include("ftpd: 127.0.0.1 < 200 NOOP ok.\n");
-		expect(atLevel2).to.include("ftpd: 127.0.0.1 > SYST\n");
-		expect(atLevel2).to.include("ftpd: 127.0.0.1 < 215 UNIX Type: L8\n");
+		expect(atLevel2).to.match(/^ftpd: #\d+ 127\.0\.0\.1 > NOOP\n/m);
+		expect(atLevel2).to.match(/^ftpd: #\d+ 127\.0\.0\.1 < 200 NOOP ok\.\n/m);
+		expect(atLevel2).to.match(/^ftpd: #\d+ 127\.0\.0\.1 > SYST\n/m);
+		expect(atLevel2).to.match(/^ftpd: #\d+ 127\.0\.0\.1 < 215 UNIX Type: L8\n/m);
 		expect(atLevel0).to.not.match(traces);
 		expect(atLevel0).to.equal("");
 	});
@@ -80,6 +80,11 @@ describe("xsbug console (debug build)", function () {
 		// xsbug shows a string value quoted
 		expect((await xsbug.evaluate("ftpd.sessions[0].user")).value).to.equal(`'${USER}'`);
 		expect((await xsbug.evaluate("ftpd.sessions[0].transfer")).value).to.equal("undefined");
+		expect(Number((await xsbug.evaluate("ftpd.sessions[0].id")).value)).to.be.greaterThan(0);
+		// the XS heap, read natively; a debug build also counts the stack's peak
+		expect(Number((await xsbug.evaluate("ftpd.free.slots")).value)).to.be.greaterThan(0);
+		expect(Number((await xsbug.evaluate("ftpd.free.stack")).value)).to.be.greaterThan(0);
+		expect((await xsbug.evaluate("ftpd.free.collected")).value).to.equal("true");
 		expect(Number((await xsbug.evaluate("ftpd.df.total")).value)).to.be.greaterThan(0);
 		expect((await xsbug.evaluate("ftpd.df.free === ftpd.df.total - ftpd.df.used")).value).to.equal("true");
 	});

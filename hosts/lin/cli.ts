@@ -4,6 +4,9 @@
  */
 import type {ServerOptions, AnonymousAccess} from "ftpd/server/options";
 
+/** This project's version (package.json's: a unit test keeps them equal), for --version. */
+export const version = "0.1.0";
+
 export interface HostSettings {
 	server: Partial<ServerOptions>;
 	/** LittleFS image file, when not serving a folder */
@@ -12,6 +15,8 @@ export interface HostSettings {
 	/** a real folder served through POSIX instead of an image */
 	root?: string;
 	help: boolean;
+	/** --version: print the version and exit */
+	version: boolean;
 }
 
 export const usage = `usage: ftpd [options]
@@ -30,7 +35,7 @@ export const usage = `usage: ftpd [options]
   --data-wait-timeout S, --transfer-timeout S   seconds              FTPD_LOGIN_TIMEOUT...
   --data-grace S         a data channel no transfer uses goes to a    FTPD_DATA_GRACE
                          waiting session after S s (default 3, 0: never)
-  --help`;
+  --help, --version`;
 
 const FLAGS: Record<string, string> = {
 	"--port": "PORT", "--host": "HOST", "--image": "IMAGE", "--image-size": "IMAGE_SIZE", "--root": "ROOT",
@@ -64,11 +69,15 @@ export function parseCommandLine(args: string[], env: (name: string) => string |
 		if (undefined !== value)
 			values[key] = value;
 	}
-	let help = false;
+	let help = false, showVersion = false;
 	for (let i = 0; i < args.length; i++) {
 		let arg = args[i];
 		if ((arg === "--help") || (arg === "-h")) {
 			help = true;
+			continue;
+		}
+		if ((arg === "--version") || (arg === "-V")) {
+			showVersion = true;
 			continue;
 		}
 		let value: string | undefined;
@@ -132,5 +141,38 @@ export function parseCommandLine(args: string[], env: (name: string) => string |
 		image: (undefined === values.ROOT) ? (values.IMAGE ?? "./ftpd.lfs") : undefined,
 		imageSize,
 		help,
+		version: showVersion,
 	};
+}
+
+/**
+ * Why the volume did not mount, for a person, from the volume's error code (volume.d.ts).
+ * @param code the Error's message, e.g. "EBUSY"
+ */
+export function describeMountError(code: string, settings: HostSettings): string {
+	const image = undefined === settings.root;
+	switch (code) {
+		case "EBUSY": return "image is in use by another ftpd (locked)";
+		case "EFTYPE": return "not a LittleFS image (will not format an existing file)";
+		case "EACCES": return "permission denied";
+		case "ENOENT": return image ? "its folder does not exist" : "no such folder";
+		case "ENOTDIR": return image ? "a component of its path is not a folder" : "not a folder";
+		case "EINVAL": return image ? "not a regular file" : "not a folder";
+		case "EISDIR": return "is a folder (to serve a folder, use --root)";
+		case "ENOSPC": return "no space left to create the image";
+		case "ENOMEM": return "out of memory";
+		default: return code;
+	}
+}
+
+/** Why the server could not listen, for a person, from the listener's error message. */
+export function describeListenError(message: string, settings: HostSettings): string {
+	const {host, port} = settings.server;
+	if (/Address already in use/i.test(message))
+		return `port ${port} is in use by another program (choose another with --port, or --port 0 for any free port)`;
+	if (/Permission denied/i.test(message))
+		return `port ${port} needs privileges (ports below 1024 do): choose another with --port`;
+	if (/Cannot assign requested address/i.test(message))
+		return `${host} is not an address of this machine (--host)`;
+	return message;
 }

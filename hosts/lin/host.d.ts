@@ -15,4 +15,8 @@ declare module "host" {
 	export function onSignal(callback: (name: "SIGINT" | "SIGTERM") => void): void;
 	/** Debug builds: whether xsbug is connected (trace() then goes to it). */
 	export function debuggerConnected(): boolean;
+	/** Whether a file (or anything) is at `path`. */
+	export function exists(path: string): boolean;
+	/** Removes the file at `path`; throws with the system's reason when it cannot. */
+	export function remove(path: string): void;
 }

@@ -9,3 +9,5 @@ export function error(line) @ "xs_host_error";
 export function exit(code) @ "xs_host_exit";
 export function onSignal(callback) @ "xs_host_on_signal";
 export function debuggerConnected() @ "xs_host_debugger";
+export function exists(path) @ "xs_host_exists";
+export function remove(path) @ "xs_host_remove";

@@ -9,8 +9,10 @@
 #include "xsAll.h"
 #include "mc.xs.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -43,7 +45,7 @@ void fxAbort(xsMachine *the, int status)
 	// A device resets on these; a host that keeps serving the other sessions is more useful,
 	// and the report on stderr lets tests notice.
 	if ((XS_UNHANDLED_EXCEPTION_EXIT == status) || (XS_UNHANDLED_REJECTION_EXIT == status)) {
-		fprintf(stderr, "ftpd: <error> %s\n", why);
+		fprintf(stderr, "ftpd: error: %s\n", why);
 		return;
 	}
 	fprintf(stderr, "ftpd: fatal: %s\n", why);
@@ -101,6 +103,20 @@ void xs_host_debugger(xsMachine *the)
 #else
 	xsResult = xsFalse;
 #endif
+}
+
+// A start that fails after its image was made (the port is taken) removes that image again:
+// these tell whether it was there before, and remove it.
+void xs_host_exists(xsMachine *the)
+{
+	struct stat status;
+	xsResult = xsBoolean(0 == stat(xsToString(xsArg(0)), &status));
+}
+
+void xs_host_remove(xsMachine *the)
+{
+	if (unlink(xsToString(xsArg(0))))
+		xsUnknownError("%s", strerror(errno));
 }
 
 #ifdef mxInstrument
@@ -163,7 +179,7 @@ void xs_host_on_signal(xsMachine *the)
 
 static void stopNow(const char *why)
 {
-	fprintf(stderr, "ftpd: <error> %s, exiting\n", why);
+	fprintf(stderr, "ftpd: error: %s, exiting\n", why);
 	if (!gExitRequested) {
 		gExitCode = 1;
 		gExitRequested = 1;
@@ -179,7 +195,7 @@ static gboolean onStopOverdue(gpointer data)
 
 static void onStopStuck(int number)
 {
-	static const char message[] = "ftpd: <error> the stop is stuck, exiting\n";
+	static const char message[] = "ftpd: error: the stop is stuck, exiting\n";
 	ssize_t written = write(STDERR_FILENO, message, sizeof(message) - 1);
 	(void)written;
 	_exit(1);

@@ -3,10 +3,10 @@
  * folder), the server, and a clean stop on SIGTERM/SIGINT (sessions get 421, the image is
  * unmounted, exit 0).
  */
-import {args, getenv, print, error, exit, onSignal, debuggerConnected} from "host";
+import {args, getenv, print, error, exit, onSignal, debuggerConnected, exists, remove} from "host";
 import Timer from "timer";
 import * as volume from "volume";
-import {parseCommandLine, usage, HostSettings} from "ftpd/host/cli";
+import {parseCommandLine, usage, version, describeMountError, describeListenError, HostSettings} from "ftpd/host/cli";
 import {FtpServer} from "ftpd/server/server";
 import {makeOptions} from "ftpd/server/options";
 import {log} from "ftpd/log/log";
@@ -26,10 +26,19 @@ export default function main(): void {
 		print(usage);
 		return exit(0);
 	}
+	if (settings.version) {
+		print(`ftpd ${version}`);
+		return exit(0);
+	}
 	// stdout carries only the ready line; the log goes to stderr, or to xsbug when one is
-	// connected (debug builds), where its console can change the verbosity
-	if (!debuggerConnected())
+	// connected (debug builds), where its console can change the verbosity; on a terminal
+	// lines carry a level word instead of xsbug's tags
+	if (!debuggerConnected()) {
 		log.write = error;
+		log.tags = false;
+	}
+	// a start that fails removes the image it created
+	const created = (undefined === settings.root) && !exists(settings.image!);
 	try {
 		if (settings.root)
 			volume.mountRoot(settings.root);
@@ -37,15 +46,33 @@ export default function main(): void {
 			volume.mountImage(settings.image!, settings.imageSize);
 	}
 	catch (e) {
-		error(`ftpd: cannot mount ${settings.root ?? settings.image}: ${(e as Error).message}`);
+		error(`ftpd: error: cannot mount ${settings.root ?? settings.image}: ${describeMountError((e as Error).message, settings)}`);
 		return exit(1);
 	}
 	const server = new FtpServer(makeOptions(settings.server));
+	// on a terminal the ready line below is the one line that says where the server listens:
+	// the server's own "listening on port" line (for xsbug and the devices) is left out there
+	const terminal = log.write === error;
+	if (terminal)
+		log.write = line => / listening on port \d+$/.test(line) ? undefined : error(line);
 	try {
 		server.start();
+		if (terminal)
+			log.write = error;
 	}
 	catch (e) {
-		error(`ftpd: cannot listen on ${settings.server.host}:${settings.server.port}: ${(e as Error).message}`);
+		if (terminal)
+			log.write = error;
+		volume.unmount();
+		if (created) {
+			try {
+				remove(settings.image!);
+			}
+			catch (removal) {
+				error(`ftpd: error: cannot remove the new image ${settings.image}: ${(removal as Error).message}`);
+			}
+		}
+		error(`ftpd: error: cannot listen on ${settings.server.host}:${settings.server.port}: ${describeListenError((e as Error).message, settings)}`);
 		return exit(1);
 	}
 	installConsole(server);

@@ -52,7 +52,7 @@ export const auth: CommandTable = Object.freeze({
 			}
 			else if (!o.user || (session.user !== o.user) || (password !== (o.password ?? ""))) {
 				session.loginFailures++;
-				log.warn(`${session.remoteAddress}: login failed for ${session.user}`);
+				log.warn(`${session.label}: login failed for ${session.user}`);
 				// slows down password guessing; the session's other input waits meanwhile
 				await delay(o.failedLoginDelay);
 				session.user = "";
@@ -65,7 +65,7 @@ export const auth: CommandTable = Object.freeze({
 				session.account = true;
 			}
 			session.loggedIn = true;
-			log.info(`${session.remoteAddress}: ${session.user} logged in${session.writable ? "" : " (read-only)"}`);
+			log.info(`${session.label}: ${session.user} logged in${session.writable ? "" : " (read-only)"}`);
 			session.reply(230, session.writable ? "Login successful." : "Login successful, read-only access.");
 		},
 	},

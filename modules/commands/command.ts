@@ -1,24 +1,8 @@
 /*
  * What the command table knows of each verb (as ftpserverlib's and pyftpdlib's tables):
  * its handler, whether it needs a login, its argument, whether it writes, and its HELP and
- * FEAT text. FEAT and HELP are generated from the table, never written twice.
+ * FEAT text. FEAT and HELP are generated from the table, never written twice. The types are
+ * declared beside the session that runs the commands (session/session.ts), which does not
+ * import this file, so that the two do not import each other.
  */
-import type {Session} from "../session/session";
-
-export interface Command {
-	run(session: Session, argument: string): void | Promise<void>;
-	/** allowed before login (FEAT, SYST, OPTS...) */
-	anonymous?: boolean;
-	/** "required": 501 without one; "none": 501 with one */
-	argument?: "required" | "none" | "optional";
-	/** changes storage: refused to read-only users */
-	writes?: boolean;
-	/** uses the data channel: released when the command fails before its transfer */
-	transfer?: boolean;
-	/** syntax for HELP, e.g. "RETR <path>" */
-	help: string;
-	/** FEAT lines this verb adds */
-	feat?: string[];
-}
-
-export type CommandTable = Record<string, Command>;
+export type {Command, CommandTable} from "../session/session";

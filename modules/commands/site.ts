@@ -2,11 +2,11 @@
  * SITE: the server's own commands, for whoever runs it (RFC 959 leaves SITE to the server).
  * Its subcommands have a small table of their own, so SITE HELP is generated from it the way
  * HELP and FEAT are generated from the command table. The figures come from the live console
- * (server/console.ts), so SITE and xsbug's `ftpd` object always agree.
+ * (server/console.ts) through the session's server context, so SITE and xsbug's `ftpd` object
+ * always agree.
  */
 import type {Command} from "./command";
 import type {Session} from "../session/session";
-import {setVerbosity, summarizeSessions, flashFigures, heapFigures} from "../server/console";
 import {log} from "../log/log";
 
 interface SiteCommand {
@@ -41,17 +41,19 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 				return session.reply(200, `Verbosity is ${log.level}.`);
 			if ((argument !== "0") && (argument !== "1") && (argument !== "2"))
 				return session.reply(501, "SITE VERBOSE takes 0, 1 or 2.");
-			session.reply(200, `Verbosity set to ${setVerbosity(Number(argument))}.`);
+			session.reply(200, `Verbosity set to ${session.server.setVerbosity(Number(argument))}.`);
 		},
 	},
 	WHO: {
-		help: "SITE WHO: the connected clients (address, user, idle time, current transfer)",
+		help: "SITE WHO: the connected clients (session, address, user, idle time, current transfer: path, bytes so far, size, rate)",
 		run(session) {
-			const sessions = summarizeSessions(session.server);
+			const sessions = session.server.summarizeSessions();
 			const lines = [`${sessions.length} of ${session.server.options.maxSessions} sessions:`];
 			for (const s of sessions) {
-				const transfer = s.transfer ? `${s.transfer.verb} for ${s.transfer.seconds}s` : "none";
-				lines.push(`${s.address} user=${s.user || "-"} idle=${s.idle}s transfer=${transfer}`);
+				const t = s.transfer;
+				// the path last: it may hold spaces
+				const transfer = t ? `${t.verb} bytes=${t.bytes} size=${t.size ?? "-"} time=${t.seconds}s rate=${t.rate}B/s path=${t.path}` : "none";
+				lines.push(`#${s.id} ${s.address} user=${s.user || "-"} idle=${s.idle}s transfer=${transfer}`);
 			}
 			lines.push("End.");
 			session.reply(211, lines.join("\n"));
@@ -60,17 +62,18 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 	DF: {
 		help: "SITE DF: flash total, used and free",
 		run(session) {
-			const f = flashFigures(session.server.files);
+			const f = session.server.flashFigures();
 			session.reply(211, `Flash (${f.kind}): total ${f.total} bytes, used ${f.used} bytes, free ${f.free} bytes.`);
 		},
 	},
 	FREE: {
 		help: "SITE FREE: the XS heap in use",
 		run(session) {
-			const h = heapFigures();
-			if (!h)
-				return session.reply(504, "No heap figures in this build: they need the SDK's instrumentation module and mcconfig -d or -i.");
-			let text = `XS heap in use: slots ${h.slots} bytes, chunks ${h.chunks} bytes, stack peak ${h.stack} bytes, ${h.modules} modules loaded at run time`;
+			const h = session.server.heapFigures();
+			let text = `XS heap in use: slots ${h.slots} bytes, chunks ${h.chunks} bytes`;
+			// the stack peak and run-time modules are counted only by instrumented builds (mcconfig -d or -i)
+			if (undefined !== h.stack)
+				text += `, stack peak ${h.stack} bytes, ${h.modules} modules loaded at run time`;
 			if (undefined !== h.system)
 				text += `; system free ${h.system} bytes`;
 			session.reply(211, text + (h.collected ? " (after garbage collection)." : " (garbage included)."));

@@ -56,10 +56,10 @@ function listCommand(session: Session, argument: string, opening: string, format
 	const path = session.resolve(splitListArgument(argument).path);
 	const entry = session.server.files.require(path);
 	if (!entry.directory)
-		return session.transfer(opening, connection => connection.send(line(entry) + "\r\n"));
+		return session.transfer(opening, path, -1, connection => connection.send(line(entry) + "\r\n"));
 	const now = session.server.now();
 	const idleTimeout = session.server.options.transferTimeout;
-	return session.transfer(opening, connection => connection.sendListing(path, format, session.writable, now, {idleTimeout}));
+	return session.transfer(opening, path, -1, connection => connection.sendListing(path, format, session.writable, now, {idleTimeout}));
 }
 
 const list: Command = {
@@ -84,7 +84,7 @@ const mlsd: Command = {
 		session.server.files.requireDirectory(path);
 		const now = session.server.now();
 		const idleTimeout = session.server.options.transferTimeout;
-		return session.transfer("Here comes the MLSD listing.",
+		return session.transfer("Here comes the MLSD listing.", path, -1,
 			connection => connection.sendListing(path, 2, session.writable, now, {idleTimeout}));
 	},
 };
@@ -104,7 +104,7 @@ function uniqueName(session: Session, folder: string): string {
 function storeReplacing(session: Session, path: string, opening: string): Promise<void> {
 	const temporary = session.server.files.temporaryFor(path);
 	const idleTimeout = session.server.options.transferTimeout;
-	return session.transfer(opening, connection => connection.receiveFile(temporary, "w", 0, {idleTimeout}), {temporary, path});
+	return session.transfer(opening, path, -1, connection => connection.receiveFile(temporary, "w", 0, {idleTimeout}), {temporary, path});
 }
 
 /** The folder an upload goes to must exist, and the target must not be a folder. */
@@ -176,7 +176,7 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`,
+			return session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`, path, entry.size - offset,
 				connection => connection.sendFile(path, offset, {idleTimeout}));
 		},
 	},
@@ -193,7 +193,7 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`,
+			return session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`, path, -1,
 				connection => connection.receiveFile(path, "w", offset, {idleTimeout}));
 		},
 	},
@@ -203,7 +203,7 @@ export const transfer: CommandTable = Object.freeze({
 			const path = uploadTarget(session, argument);
 			session.restOffset = 0;
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Ok to append to ${baseName(path)}.`,
+			return session.transfer(`Ok to append to ${baseName(path)}.`, path, -1,
 				connection => connection.receiveFile(path, "a", 0, {idleTimeout}));
 		},
 	},

@@ -3,6 +3,7 @@
  * control connection. The data connection's listings use the C face from the backends.
  */
 #include "xsmc.h"
+#include "xsHost.h"
 #include "../volume/volume.h"
 #include "ftpsock_listing.h"
 

@@ -1,7 +1,6 @@
 /*
- * What the POSIX backend's two host objects share: the accepted socket handed from a
- * DataListener to its DataConnection, argument checks, and the mapping of errno values to
- * the codes of the JS contract (ftpsock.d.ts).
+ * What the POSIX backend's files share with each other and with the Linux host's own sockets:
+ * the mapping of errno values to the codes of the JS contract (ftpsock.d.ts), and fd watches.
  */
 #ifndef __FTPSOCK_POSIX_H__
 #define __FTPSOCK_POSIX_H__
@@ -9,21 +8,10 @@
 #include "xsmc.h"
 
 #include <glib-unix.h>
-#include <netinet/in.h>
-
-// Takes the socket `listener` (a DataListener) accepted and not yet handed out, with its
-// peer's address. Returns -1 when there is none; throws when `listener` is no DataListener.
-int ftpsockListenerTake(xsMachine *the, xsSlot *listener, struct sockaddr_in *remote);
 
 // The contract's code for an errno value: the names the FTP layer maps to replies
 // (ECONNRESET, ETIMEDOUT, EREFUSED...), else the errno's own name.
 const char *ftpsockErrorName(int error);
-
-// A dotted quad, else RangeError.
-struct in_addr ftpsockParseAddress(xsMachine *the, xsSlot *slot);
-
-// 0...65535, else RangeError.
-int ftpsockParsePort(xsMachine *the, xsSlot *slot);
 
 // g_unix_fd_add, with the source allowed to recurse: GLib blocks a source that may not while
 // dispatching it, removing its fd from the poll set and adding it back afterwards, and each of

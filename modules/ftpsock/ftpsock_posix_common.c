@@ -1,13 +1,11 @@
 /*
- * What both host objects of the POSIX backend need: arguments checked the same way, and
- * errno turned into the codes of ftpsock.d.ts. The FTP layer only tells "the peer went away"
- * (ECONNRESET: 426), "too slow" (ETIMEDOUT) and "could not connect" (EREFUSED: 425) apart;
- * whatever else keeps its errno name for the log.
+ * What both halves of the POSIX backend need: errno turned into the codes of ftpsock.d.ts. The
+ * FTP layer only tells "the peer went away" (ECONNRESET: 426), "too slow" (ETIMEDOUT) and "could
+ * not connect" (EREFUSED: 425) apart; whatever else keeps its errno name for the log.
  */
 #define _GNU_SOURCE		// strerrorname_np (glibc 2.32)
 #include <errno.h>
 #include <string.h>
-#include <arpa/inet.h>
 
 #include "ftpsock_posix.h"
 
@@ -28,22 +26,4 @@ const char *ftpsockErrorName(int error)
 	}
 	name = strerrorname_np(error);
 	return name ? name : "EIO";
-}
-
-struct in_addr ftpsockParseAddress(xsMachine *the, xsSlot *slot)
-{
-	struct in_addr address;
-
-	if ((xsStringType != xsmcTypeOf(*slot)) || (1 != inet_pton(AF_INET, xsmcToString(*slot), &address)))
-		xsRangeError("invalid IPv4 address");
-	return address;
-}
-
-int ftpsockParsePort(xsMachine *the, xsSlot *slot)
-{
-	int port = xsmcToInteger(*slot);
-
-	if ((port < 0) || (port > 65535))
-		xsRangeError("invalid port");
-	return port;
 }

@@ -1,6 +1,6 @@
 /*
- * DataListener (passive mode: PASV/EPSV) and localAddressFor, on POSIX sockets driven by
- * the GLib main loop of the Linux host.
+ * The POSIX backend's DataListener (passive mode: PASV/EPSV) and localAddressFor
+ * (ftpsock_backend.h), on POSIX sockets driven by the GLib main loop of the Linux host.
  *
  * The listener is not remembered while it waits: a session that drops it without close()
  * lets the collector run the destructor, which closes the socket. It is the one place a
@@ -8,9 +8,8 @@
  */
 #define _GNU_SOURCE		// accept4(2)
 #include "xsmc.h"
-#include "mc.xs.h"
 
-#include "ftpsock_posix.h"
+#include "ftpsock_posix_connection.h"
 
 #include <glib-unix.h>
 #include <errno.h>
@@ -26,9 +25,7 @@ typedef struct xsFtpSockListenerRecord xsFtpSockListenerRecord;
 typedef xsFtpSockListenerRecord *xsFtpSockListener;
 
 struct xsFtpSockListenerRecord {
-	xsMachine *the;
-	xsSlot obj;					// the DataListener (not remembered, see above)
-	xsSlot *callback;			// marked by the host hooks while the DataListener lives
+	FtpSockListenerBase base;	// the binding's: the DataListener (not remembered, see above), callback
 	int fd;						// listening socket; -1 once it stopped listening
 	int accepted;				// accepted socket not yet taken by its DataConnection; -1 when none
 	guint watch;
@@ -37,111 +34,60 @@ struct xsFtpSockListenerRecord {
 	uint16_t port;
 };
 
-void xs_ftpsock_listener_destructor(void *data);
-static void xs_ftpsock_listener_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
-
-static const xsHostHooks xsFtpSockListenerHooks = {
-	xs_ftpsock_listener_destructor,
-	xs_ftpsock_listener_mark,
-	NULL
-};
-
 static int listenerBind(xsFtpSockListener listener, struct in_addr address, int port);
 static gboolean listenerOnReadable(gint fd, GIOCondition condition, gpointer data);
-static void listenerReport(xsFtpSockListener listener, const char *code);
 static void listenerStop(xsFtpSockListener listener);
-static void listenerDropAccepted(xsFtpSockListener listener);
 
-// (address, port, portMin, portMax, peer, callback): undefined, or the code of why no port
-// could be bound (EADDRINUSE when the whole range is taken).
-void xs_ftpsock_listener(xsMachine *the)
+FtpSockListener ftpsockListenerCreate(void)
 {
-	xsFtpSockListener listener;
-	struct in_addr address = ftpsockParseAddress(the, &xsArg(0));
-	struct in_addr peer = ftpsockParseAddress(the, &xsArg(4));
-	int port = ftpsockParsePort(the, &xsArg(1));
-	int portMin = ftpsockParsePort(the, &xsArg(2));
-	int portMax = ftpsockParsePort(the, &xsArg(3));
-	int error = EADDRINUSE;
+	xsFtpSockListener listener = c_calloc(1, sizeof(xsFtpSockListenerRecord));
 
-	if (!xsmcIsCallable(xsArg(5)))
-		xsTypeError("no callback");
-	if (portMin && portMax) {
-		if (portMin > portMax)
-			xsRangeError("invalid port range");
+	if (listener) {
+		listener->fd = -1;
+		listener->accepted = -1;
 	}
-	else
-		portMin = portMax = port;
+	return listener;
+}
 
-	listener = c_calloc(1, sizeof(xsFtpSockListenerRecord));
-	if (!listener)
-		xsUnknownError("no memory");
-	listener->fd = -1;
-	listener->accepted = -1;
-	listener->the = the;
-	listener->obj = xsThis;
-	listener->callback = xsmcToReference(xsArg(5));
-	listener->peer = peer;
-	xsmcSetHostData(xsThis, listener);
-	xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockListenerHooks);
+const char *ftpsockListenerListen(FtpSockListener listener, FtpSockAddress address, int portMin, int portMax, FtpSockAddress peer)
+{
+	struct in_addr local;
+	int port, error = EADDRINUSE;
 
+	c_memcpy(&local.s_addr, address.byte, 4);
+	c_memcpy(&listener->peer.s_addr, peer.byte, 4);
 	for (port = portMin; port <= portMax; port++) {
-		error = listenerBind(listener, address, port);
+		error = listenerBind(listener, local, port);
 		if (EADDRINUSE != error)
 			break;
 	}
-	if (error) {
-		xsmcSetString(xsResult, (char *)ftpsockErrorName(error));
-		return;
-	}
+	if (error)
+		return ftpsockErrorName(error);
 	listener->watch = ftpsockWatch(listener->fd, G_IO_IN, listenerOnReadable, listener);
+	return NULL;
 }
 
-void xs_ftpsock_listener_destructor(void *data)
+uint16_t ftpsockListenerPort(FtpSockListener listener)
 {
-	xsFtpSockListener listener = data;
+	return listener->port;
+}
 
-	if (!listener)
-		return;
+void ftpsockListenerClose(FtpSockListener listener)
+{
 	listenerStop(listener);
-	listenerDropAccepted(listener);
+	ftpsockListenerDropAccepted(listener);
+}
+
+void ftpsockListenerDestroy(FtpSockListener listener)
+{
+	ftpsockListenerClose(listener);
 	c_free(listener);
 }
 
-void xs_ftpsock_listener_mark(xsMachine *the, void *it, xsMarkRoot markRoot)
+int ftpsockListenerTake(FtpSockListener listener, struct sockaddr_in *remote)
 {
-	xsFtpSockListener listener = it;
+	int fd = listener->accepted;
 
-	(void)the;
-	if (listener->callback)
-		(*markRoot)(the, listener->callback);
-}
-
-void xs_ftpsock_listener_close(xsMachine *the)
-{
-	xsFtpSockListener listener = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListenerHooks);
-
-	if (!listener)
-		return;
-	listenerStop(listener);
-	listenerDropAccepted(listener);
-}
-
-void xs_ftpsock_listener_get_port(xsMachine *the)
-{
-	xsFtpSockListener listener = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockListenerHooks);
-
-	xsmcSetInteger(xsResult, listener ? listener->port : 0);
-}
-
-int ftpsockListenerTake(xsMachine *the, xsSlot *slot, struct sockaddr_in *remote)
-{
-	xsFtpSockListener listener = xsmcGetHostDataValidate(*slot, (void *)&xsFtpSockListenerHooks);
-	int fd;
-
-	if (!listener)
-		return -1;
-	fd = listener->accepted;
 	listener->accepted = -1;
 	*remote = listener->remote;
 	return fd;
@@ -149,29 +95,24 @@ int ftpsockListenerTake(xsMachine *the, xsSlot *slot, struct sockaddr_in *remote
 
 // (remote): the dotted quad of the local address the kernel routes `remote` from, or an
 // error code. A connected UDP socket sends nothing: connect() only picks the route.
-void xs_ftpsock_local_address_for(xsMachine *the)
+const char *ftpsockLocalAddress(FtpSockAddress remote, char *text)
 {
-	struct in_addr remote = ftpsockParseAddress(the, &xsArg(0));
 	struct sockaddr_in address = {0};
 	socklen_t length = sizeof(address);
-	char text[INET_ADDRSTRLEN];
 	int fd, error = 0;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		xsmcSetString(xsResult, (char *)ftpsockErrorName(errno));
-		return;
-	}
+	if (fd < 0)
+		return ftpsockErrorName(errno);
 	address.sin_family = AF_INET;
-	address.sin_addr = remote;
+	c_memcpy(&address.sin_addr.s_addr, remote.byte, 4);
 	address.sin_port = htons(9);	// discard: any port will do, nothing is sent
 	if ((connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) || (getsockname(fd, (struct sockaddr *)&address, &length) < 0))
 		error = errno;
 	close(fd);
 	if (error)
-		xsmcSetString(xsResult, (char *)ftpsockErrorName(error));
-	else
-		xsmcSetString(xsResult, (char *)inet_ntop(AF_INET, &address.sin_addr, text, sizeof(text)));
+		return ftpsockErrorName(error);
+	return inet_ntop(AF_INET, &address.sin_addr, text, INET_ADDRSTRLEN);
 }
 
 int listenerBind(xsFtpSockListener listener, struct in_addr address, int port)
@@ -224,7 +165,7 @@ gboolean listenerOnReadable(gint fd, GIOCondition condition, gpointer data)
 			// EMFILE, ENOBUFS...: the connection stays queued and the socket readable, so
 			// waiting on would spin. Give up; the session answers 425.
 			listenerStop(listener);
-			listenerReport(listener, ftpsockErrorName(error));
+			ftpsockListenerReport(listener, ftpsockErrorName(error));
 			return G_SOURCE_CONTINUE;
 		}
 		// RFC 2577 (port theft): only the control connection's peer may take the data connection.
@@ -235,33 +176,9 @@ gboolean listenerOnReadable(gint fd, GIOCondition condition, gpointer data)
 		listenerStop(listener);
 		listener->accepted = accepted;
 		listener->remote = remote;
-		listenerReport(listener, NULL);
+		ftpsockListenerReport(listener, NULL);
 		return G_SOURCE_CONTINUE;
 	}
-}
-
-// Calls back last: the callback may close the listener. A connection its DataConnection did
-// not take (the callback threw first) is closed here, then the exception goes on to the host.
-void listenerReport(xsFtpSockListener listener, const char *code)
-{
-	xsMachine *the = listener->the;
-
-	xsBeginHost(the);
-	{
-		xsTry {
-			// The DataListener is `this` of the call: on the stack, it outlives the callback.
-			if (code)
-				xsCallFunction1(xsReference(listener->callback), listener->obj, xsString(code));
-			else
-				xsCallFunction0(xsReference(listener->callback), listener->obj);
-		}
-		xsCatch {
-			listenerDropAccepted(listener);
-			xsThrow(xsException);
-		}
-		listenerDropAccepted(listener);
-	}
-	xsEndHost(the);
 }
 
 // Stops listening: the source goes before the descriptor, so GLib never polls a closed fd.
@@ -277,7 +194,7 @@ void listenerStop(xsFtpSockListener listener)
 	}
 }
 
-void listenerDropAccepted(xsFtpSockListener listener)
+void ftpsockListenerDropAccepted(FtpSockListener listener)
 {
 	if (listener->accepted >= 0) {
 		close(listener->accepted);

@@ -2,88 +2,47 @@
  * The live console: a global `ftpd` object, so xsbug's console can look at and steer the
  * running server:
  *   ftpd.verbose = 2     0 silent, 1 sessions and transfers, 2 every command and reply
- *   ftpd.sessions        who is connected: address, user, idle seconds, current transfer
+ *   ftpd.sessions        who is connected: session number, address, user, idle seconds, and
+ *                        the current transfer's path, bytes so far, size and rate
  *   ftpd.df              flash: total, used, free bytes
- *   ftpd.free            XS heap in use, after a garbage collection (needs the SDK's
- *                        instrumentation module and an instrumented build: mcconfig -d or -i)
+ *   ftpd.free            XS heap in use, after a garbage collection (read natively: every
+ *                        build, devices included; the stack peak only in mcconfig -d or -i builds)
  *   ftpd.stop()          every session gets 421, the listener closes
  *   ftpd.start()         listens again
- * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here.
+ * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here,
+ * through the session's server context (the server's methods call these functions).
  */
-import type {FtpServer} from "./server";
-import type {ServerContext} from "../session/session";
+import type {ServerContext, Session} from "../session/session";
 import type {FileService} from "../files/service";
+import type {SessionSummary, TransferProgress, FlashFigures, HeapFigures} from "./figures";
 import {log} from "../log/log";
-
-export interface SessionSummary {
-	address: string;
-	/** "" before USER */
-	user: string;
-	/** seconds since the last command */
-	idle: number;
-	/** the data transfer under way, undefined when none */
-	transfer: {verb: string; seconds: number} | undefined;
-}
-
-export interface FlashFigures {
-	/** "littlefs" or "posix" */
-	kind: string;
-	/** bytes */
-	total: number;
-	used: number;
-	free: number;
-}
-
-export interface HeapFigures {
-	/** bytes of the XS slot heap in use (a slot is 16 bytes on ESP chips and 32-bit hosts, 32 on 64-bit hosts) */
-	slots: number;
-	/** bytes of the XS chunk heap in use (strings, buffers, bytecode copied to RAM) */
-	chunks: number;
-	/** deepest use of the XS stack so far, bytes */
-	stack: number;
-	/** modules loaded at run time, each costing RAM: 0 when every module is preloaded */
-	modules: number;
-	/** bytes of native memory free; undefined where the platform does not report it (Linux) */
-	system: number | undefined;
-	/** the garbage was collected just before: the figures are live data only */
-	collected: boolean;
-}
-
-/** The SDK's Instrumentation class (modules/base/instrumentation). */
-interface Instrumentation {
-	get(what: number | undefined): number | undefined;
-	map(name: string): number | undefined;
-}
-
-/** The SDK's debug module (modules/base/debug): its gc() collects now. */
-interface Debug {
-	gc(): void;
-}
-
-// Both are optional: a device app includes them only when it wants them, and a build without
-// them still has a working SITE FREE that says the figures are not available. Looking them up
-// by a computed name keeps the import dynamic, so their absence is a rejected promise here
-// rather than a link error for the whole server.
-let instrumentation: Instrumentation | undefined;
-let debug: Debug | undefined;
-
-function optional(specifier: string, found: (module: {default: unknown}) => void): void {
-	(import(specifier) as Promise<{default: unknown}>).then(found, (error: unknown) => {
-		// XS rejects an import of a module that is not in the build with a ReferenceError
-		// ("module ... not found"): that is the expected absence. Anything else is a failure.
-		if (!(error instanceof ReferenceError))
-			log.error(`console: cannot load ${specifier}: ${(error as Error).message}`);
-	});
-}
+import {collect, slots, chunks, stack, modules, system} from "xsheap";
 
 export function summarizeSessions(server: ServerContext): SessionSummary[] {
 	const now = server.now();
 	return [...server.sessions].map(s => ({
+		id: s.id,
 		address: s.remoteAddress,
 		user: s.user,
 		idle: now - s.lastCommandAt,
-		transfer: s.currentTransfer && {verb: s.currentTransfer.verb, seconds: now - s.currentTransfer.since},
+		transfer: progressOf(s),
 	}));
+}
+
+/** The transfer a session has under way, as far as it has gone. */
+function progressOf(session: Session): TransferProgress | undefined {
+	if (undefined === session.transferPath)
+		return undefined;
+	const ms = Date.now() - session.transferStart;
+	const bytes = session.data.bytes;
+	return {
+		verb: session.activity,
+		path: session.transferPath,
+		bytes,
+		size: (session.transferSize < 0) ? undefined : session.transferSize,
+		seconds: Math.floor(ms / 1000),
+		rate: (ms > 0) ? Math.round(bytes * 1000 / ms) : 0,
+	};
 }
 
 /** Throws an FtpError when the volume cannot tell (not mounted). */
@@ -92,28 +51,10 @@ export function flashFigures(files: FileService): FlashFigures {
 	return {kind: info.kind, total: info.total, used: info.used, free: info.total - info.used};
 }
 
-/** XS heap figures, or undefined when this build has no instrumentation. Collects garbage first when it can. */
-export function heapFigures(): HeapFigures | undefined {
-	if (!instrumentation)
-		return undefined;
-	const read = (name: string): number | undefined => instrumentation!.get(instrumentation!.map(name));
-	// a release build's Instrumentation answers undefined, and a host that registers no
-	// figures answers 0; a running machine always has slots in use
-	if (!read("XS Slot Heap Used"))
-		return undefined;
-	let collected = false;
-	if (debug) {
-		debug.gc();
-		collected = true;
-	}
-	return {
-		slots: read("XS Slot Heap Used")!,
-		chunks: read("XS Chunk Heap Used") ?? 0,
-		stack: read("XS Stack Used") ?? 0,
-		modules: read("XS Modules Loaded") ?? 0,
-		system: read("System Free Memory") || undefined,
-		collected,
-	};
+/** XS heap figures, read natively (xsheap) after a garbage collection: every build has them, devices included. */
+export function heapFigures(): HeapFigures {
+	const collected = collect();
+	return {slots: slots(), chunks: chunks(), stack: stack(), modules: modules(), system: system(), collected};
 }
 
 /** Sets the log's verbosity, 0..2 (out-of-range integers are clamped); throws a RangeError on a non-number. */
@@ -126,9 +67,13 @@ export function setVerbosity(level: number): number {
 	return log.level;
 }
 
-export function installConsole(server: FtpServer): void {
-	optional("instrumentation", module => { instrumentation = module.default as Instrumentation; });
-	optional("debug", module => { debug = module.default as Debug; });
+/** What the console steers besides the server context: the server itself (server/server.ts). */
+interface ConsoleServer extends ServerContext {
+	stop(): void;
+	start(): void;
+}
+
+export function installConsole(server: ConsoleServer): void {
 	const ftpd = {
 		get verbose(): number {
 			return log.level;
@@ -142,7 +87,7 @@ export function installConsole(server: FtpServer): void {
 		get df(): FlashFigures {
 			return flashFigures(server.files);
 		},
-		get free(): HeapFigures | undefined {
+		get free(): HeapFigures {
 			return heapFigures();
 		},
 		stop(): void {

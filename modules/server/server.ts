@@ -14,6 +14,8 @@ import {commands} from "../commands/table";
 import {formatReply} from "../protocol/reply";
 import type {CommandTable} from "../commands/command";
 import type {ServerOptions} from "./options";
+import type {SessionSummary, FlashFigures, HeapFigures} from "./figures";
+import * as live from "./console";
 import {log} from "../log/log";
 
 const timerClock = Object.freeze({
@@ -40,6 +42,23 @@ export class FtpServer implements ServerContext {
 
 	now(): number {
 		return Math.floor(Date.now() / 1000);
+	}
+
+	// What SITE asks of the server context: the live console's figures.
+	summarizeSessions(): SessionSummary[] {
+		return live.summarizeSessions(this);
+	}
+
+	flashFigures(): FlashFigures {
+		return live.flashFigures(this.files);
+	}
+
+	heapFigures(): HeapFigures {
+		return live.heapFigures();
+	}
+
+	setVerbosity(level: number): number {
+		return live.setVerbosity(level);
 	}
 
 	get port(): number {

@@ -18,7 +18,15 @@ import type {HostPort} from "../protocol/address";
 import {FtpError} from "../files/service";
 import {log} from "../log/log";
 
-/** The server's settings the data channel follows (ServerOptions has them): shared, not copied per session. */
+/** What the data channel needs of its session: the server's settings and pool (shared, not copied per session), the client's address and the session's label for the log. */
+export interface DataOwner {
+	readonly server: {readonly pool: DataChannelPool; readonly options: DataSettings};
+	readonly remoteAddress: string;
+	/** "#3 127.0.0.1" */
+	readonly label: string;
+}
+
+/** The server's settings the data channel follows (ServerOptions has them). */
 export interface DataSettings {
 	/** the address the server listens on ("0.0.0.0" for any) */
 	readonly host: string;
@@ -30,9 +38,8 @@ export interface DataSettings {
 }
 
 export class SessionData implements Holder {
-	#pool: DataChannelPool;
-	#settings: DataSettings;
-	#peer: string;
+	// the session, not its pool, settings and address: one field instead of three per session
+	#owner: DataOwner;
 	#ticket: Ticket | undefined;
 	#listener: DataListener | undefined;
 	#accepted: DataConnection | undefined;
@@ -43,10 +50,13 @@ export class SessionData implements Holder {
 	/** the pool took the channel back before a transfer used it: said in the next 425 */
 	#revoked = false;
 
-	constructor(pool: DataChannelPool, settings: DataSettings, peer: string) {
-		this.#pool = pool;
-		this.#settings = settings;
-		this.#peer = peer;
+	constructor(owner: DataOwner) {
+		this.#owner = owner;
+	}
+
+	/** Bytes moved so far by the transfer under way (or the last one, until the channel is released). */
+	get bytes(): number {
+		return this.#connection?.bytes ?? 0;
 	}
 
 	/** Whether PASV, EPSV, PORT or EPRT prepared a connection. */
@@ -62,7 +72,7 @@ export class SessionData implements Holder {
 		if (this.#ticket?.granted && !this.#ticket.released)
 			return;
 		this.#revoked = false;
-		const ticket = this.#pool.request(this.#settings.dataWaitTimeout, this);
+		const ticket = this.#owner.server.pool.request(this.#owner.server.options.dataWaitTimeout, this);
 		this.#ticket = ticket;
 		if (ticket.granted)
 			return;
@@ -78,13 +88,13 @@ export class SessionData implements Holder {
 	/** Listens, once acquire() has granted the channel; returns the address and port to announce. */
 	passive(localAddress: string | undefined): {address: string; port: number} {
 		this.dropEndpoints();
-		const settings = this.#settings;
+		const settings = this.#owner.server.options;
 		const listener = new DataListener({
 			address: settings.host,
 			port: settings.passivePortMin ? undefined : 0,
 			portMin: settings.passivePortMin || undefined,
 			portMax: settings.passivePortMax || undefined,
-			peer: this.#peer,
+			peer: this.#owner.remoteAddress,
 			onConnect: (connection: DataConnection) => {
 				this.#listener = undefined;
 				this.clearTimer();
@@ -97,17 +107,17 @@ export class SessionData implements Holder {
 				else
 					this.#accepted = connection;
 			},
-			onError: (code: string) => log.warn(`passive listener: ${code}`),
+			onError: (code: string) => log.warn(`${this.#owner.label}: passive listener: ${code}`),
 		});
 		this.#listener = listener;
 		this.clearTimer();
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
-			log.info(`${this.#peer}: passive listener unused, released`);
+			log.info(`${this.#owner.label}: passive listener unused, released`);
 			this.release();
 		}, settings.passiveTimeout);
 		const host = settings.host;
-		const address = ((host !== "0.0.0.0") ? host : undefined) ?? localAddress ?? localAddressFor(this.#peer);
+		const address = ((host !== "0.0.0.0") ? host : undefined) ?? localAddress ?? localAddressFor(this.#owner.remoteAddress);
 		return {address, port: listener.port};
 	}
 
@@ -174,7 +184,7 @@ export class SessionData implements Holder {
 
 	/** Holder: the pool took the channel back (idle while another session waited). */
 	revoked(): void {
-		log.info(`${this.#peer}: data channel unused, given to a waiting session`);
+		log.info(`${this.#owner.label}: data channel unused, given to a waiting session`);
 		this.#ticket = undefined;
 		this.#revoked = true;
 		this.release();

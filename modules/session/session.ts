@@ -15,12 +15,13 @@ import {ControlConnection} from "./control";
 import {SessionData} from "./data";
 import {parseCommand} from "../protocol/lines";
 import {formatReply} from "../protocol/reply";
+import {formatTransfer} from "./report";
 import {resolvePath, isProblem} from "../files/paths";
 import {FileService, FtpError, isHidden, replyFor} from "../files/service";
 import type {DataConnection} from "ftpsock";
-import type {Command, CommandTable} from "../commands/command";
 import type {DataChannelPool} from "../datachannel/pool";
 import type {ServerOptions} from "../server/options";
+import type {SessionSummary, FlashFigures, HeapFigures} from "../server/figures";
 import {log} from "../log/log";
 
 /** What a session needs of its server. */
@@ -35,7 +36,39 @@ export interface ServerContext {
 	now(): number;
 	/** the session has ended: it leaves the registry */
 	ended(session: Session): void;
+	/** the live console's figures (server/console.ts), for SITE: who is connected */
+	summarizeSessions(): SessionSummary[];
+	/** flash total, used, free; throws an FtpError when the volume cannot tell */
+	flashFigures(): FlashFigures;
+	/** the XS heap, or undefined when this build has no instrumentation */
+	heapFigures(): HeapFigures;
+	/** sets the log's verbosity, 0..2; returns the level set */
+	setVerbosity(level: number): number;
 }
+
+/*
+ * What the command table (commands/) knows of each verb, as ftpserverlib's and pyftpdlib's
+ * tables: its handler, whether it needs a login, its argument, whether it writes, and its HELP
+ * and FEAT text. Declared here, beside the session that runs them, so that the session does
+ * not import the commands that import it; commands/command.ts names them for the commands.
+ */
+export interface Command {
+	run(session: Session, argument: string): void | Promise<void>;
+	/** allowed before login (FEAT, SYST, OPTS...) */
+	anonymous?: boolean;
+	/** "required": 501 without one; "none": 501 with one */
+	argument?: "required" | "none" | "optional";
+	/** changes storage: refused to read-only users */
+	writes?: boolean;
+	/** uses the data channel: released when the command fails before its transfer */
+	transfer?: boolean;
+	/** syntax for HELP, e.g. "RETR <path>" */
+	help: string;
+	/** FEAT lines this verb adds */
+	feat?: string[];
+}
+
+export type CommandTable = Record<string, Command>;
 
 /** An upload into a temporary file, renamed over its target once complete. */
 export interface Replacement {
@@ -43,14 +76,33 @@ export interface Replacement {
 	readonly path: string;
 }
 
+/** Why a transfer ended without a reply of its own, for its log line. */
+const TRANSFER_CAUSES: Readonly<Record<string, string>> = Object.freeze({
+	ECONNRESET: "ECONNRESET: the client closed or reset a connection before the end",
+	ETIMEDOUT: "ETIMEDOUT: no progress within the transfer timeout",
+	EABORTED: "EABORTED: the data connection was closed",
+});
+
 /** Verbs after which a REST offset still holds (clients send REST before or after PASV/TYPE). */
 const KEEPS_REST = new Set(["REST", "RETR", "STOR", "APPE", "PASV", "EPSV", "PORT", "EPRT", "TYPE", "MODE", "STRU", "NOOP"]);
+
+/**
+ * Listings are not logged as transfers at verbosity 1 when they succeed: a file manager lists
+ * every folder it shows, and a listing changes nothing (verbosity 2 shows them). A failed
+ * listing is logged like a failed transfer.
+ */
+const LISTINGS = new Set(["LIST", "NLST", "MLSD"]);
+
+/** The number of the next session, for the log: "#3 127.0.0.1". */
+let sessionCount = 0;
 
 export class Session {
 	readonly control: ControlConnection;
 	readonly server: ServerContext;
 	readonly data: SessionData;
 	readonly remoteAddress: string;
+	/** the session's number since the server started, for the log */
+	readonly id: number;
 	readonly connectedAt: number;
 	user = "";
 	loggedIn = false;
@@ -68,14 +120,19 @@ export class Session {
 	/** what the session is doing, for STAT and the live console */
 	activity = "idle";
 	lastCommandAt: number;
-	/** the data transfer under way (its verb and start, seconds since the epoch), for SITE WHO and the live console */
-	currentTransfer: {verb: string; since: number} | undefined;
+	/**
+	 * The data transfer under way, for SITE WHO, the live console and its log line: its path
+	 * (undefined when none; its verb is `activity`), start (ms since the epoch) and size in
+	 * bytes (-1 when unknown). Fields of the session, not an object per transfer.
+	 */
+	transferPath: string | undefined;
+	transferStart = 0;
+	transferSize = -1;
 	/** ms since the epoch when the session is closed for silence; undefined while a command runs */
 	#deadline: number | undefined;
 	/** ms since the epoch when a session that is not logged in is closed */
 	#loginDeadline: number | undefined;
 	#aborted = false;
-	#transferring = false;
 	/** the command under way, for its failure */
 	#command: Command | undefined;
 
@@ -83,15 +140,22 @@ export class Session {
 		this.server = server;
 		this.control = control;
 		this.remoteAddress = control.remoteAddress;
+		this.id = ++sessionCount;
 		this.connectedAt = this.lastCommandAt = server.now();
-		this.data = new SessionData(server.pool, server.options, this.remoteAddress);
+		this.data = new SessionData(this);
 		control.owner = this;
 	}
 
+	/** How the log names the session: "#3 127.0.0.1" (two sessions from one address differ). */
+	get label(): string {
+		return `#${this.id} ${this.remoteAddress}`;
+	}
+
 	reply(code: number, text: string): void {
+		const reply = formatReply(code, text);
 		if (log.level >= 2)
-			log.protocol(`${this.remoteAddress} < ${code} ${text}`);
-		this.control.write(formatReply(code, text));
+			this.logReply(reply);
+		this.control.write(reply);
 	}
 
 	/** Sends a last reply and ends the session. */
@@ -112,7 +176,7 @@ export class Session {
 
 	/** Serves the session until it ends; never rejects. */
 	async run(): Promise<void> {
-		log.info(`${this.remoteAddress} connected`);
+		log.info(`${this.label} connected`);
 		this.reply(220, "moddable-ftpd ready.");
 		this.arm();
 		try {
@@ -139,7 +203,7 @@ export class Session {
 			}
 		}
 		catch (error) {
-			log.error(`session ${this.remoteAddress}: ${(error as Error).message}`);
+			log.error(`${this.label}: ${(error as Error).message}`);
 		}
 		finally {
 			this.end();
@@ -151,13 +215,16 @@ export class Session {
 	 * failure calls for. ABOR on the control connection ends it with 426, then 226.
 	 * `move` starts the bytes moving and returns their promise (it is not itself async: one
 	 * suspended level is enough). An upload `replacing` a file is renamed over it only once
-	 * complete, and its temporary is removed when it fails.
+	 * complete, and its temporary is removed when it fails. `path` (the file, or the listed
+	 * folder) and `size` (bytes to move, -1 when unknown) are for SITE WHO and the log line
+	 * each transfer gets at verbosity 1.
 	 */
-	async transfer(opening: string, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
+	async transfer(opening: string, path: string, size: number, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
 		const connection = await this.data.open();
 		this.reply(150, opening);
-		this.currentTransfer = {verb: this.activity, since: this.server.now()};
-		this.#transferring = true;
+		this.transferPath = path;
+		this.transferSize = size;
+		this.transferStart = Date.now();
 		this.#aborted = false;
 		try {
 			await move(connection);
@@ -169,10 +236,13 @@ export class Session {
 					throw new Error("ECONNRESET");
 				this.server.files.rename(replacing.temporary, replacing.path);
 			}
+			this.logTransfer(connection.bytes, 226);
 			this.data.release();
 			this.reply(226, "Transfer complete.");
 		}
 		catch (error) {
+			// read before the release, which closes the connection
+			const bytes = connection.bytes;
 			if (replacing)
 				this.server.files.discard(replacing.temporary);
 			this.data.release();
@@ -180,21 +250,53 @@ export class Session {
 			if (this.#aborted) {
 				this.reply(426, "Transfer aborted.");
 				this.reply(226, "ABOR command successful.");
+				this.logTransfer(bytes, 426, "aborted by ABOR");
 			}
-			else if (error instanceof FtpError)
+			else if (error instanceof FtpError) {
 				this.reply(error.code, error.message);
-			else if ((code === "ECONNRESET") || (code === "ETIMEDOUT") || (code === "EABORTED"))
+				this.logTransfer(bytes, error.code, error.message);
+			}
+			else if ((code === "ECONNRESET") || (code === "ETIMEDOUT") || (code === "EABORTED")) {
 				this.reply(426, `Connection closed; transfer aborted (${code}).`);
+				this.logTransfer(bytes, 426, TRANSFER_CAUSES[code]);
+			}
 			else {
 				const reply = replyFor(code);
 				this.reply(reply.code, reply.message);
+				this.logTransfer(bytes, reply.code, `${code}: ${reply.message}`);
 			}
-			log.warn(`${this.remoteAddress}: transfer failed: ${code}`);
 		}
 		finally {
-			this.currentTransfer = undefined;
-			this.#transferring = false;
+			this.transferPath = undefined;
+			this.transferSize = -1;
+			this.transferStart = 0;
 			this.#aborted = false;
+		}
+	}
+
+	/**
+	 * The transfer's log line at verbosity 1: "#3 127.0.0.1 admin RETR /a.bin: 1048576 bytes
+	 * in 0.052 s (19.2 MB/s), 226", or its failure's code and cause (a warning). A listing
+	 * that succeeds is not logged (LISTINGS).
+	 */
+	private logTransfer(bytes: number, code: number, cause?: string): void {
+		if ((log.level < 1) || ((code === 226) && LISTINGS.has(this.activity)))
+			return;
+		const line = `${this.label} ${formatTransfer(this.user, this.activity, this.transferPath ?? "", bytes, Date.now() - this.transferStart, code, cause)}`;
+		if (code === 226)
+			log.info(line);
+		else
+			log.warn(line);
+	}
+
+	/** A reply at verbosity 2, every line of it with the session's label: "#3 127.0.0.1 < 211-...". */
+	private logReply(reply: string): void {
+		const prefix = `${this.label} < `;
+		let start = 0;
+		// the reply as it goes on the wire, CRLF-terminated lines
+		for (let end = reply.indexOf("\r\n"); end >= 0; end = reply.indexOf("\r\n", start)) {
+			log.protocol(prefix + reply.slice(start, end));
+			start = end + 2;
 		}
 	}
 
@@ -202,7 +304,7 @@ export class Session {
 	private execute(line: string): Promise<void> | void {
 		const {verb, argument} = parseCommand(line);
 		if (log.level >= 2)
-			log.protocol(`${this.remoteAddress} > ${(verb === "PASS") ? "PASS ****" : line}`);
+			log.protocol(`${this.label} > ${(verb === "PASS") ? "PASS ****" : line}`);
 		this.lastCommandAt = this.server.now();
 		if (!KEEPS_REST.has(verb))
 			this.restOffset = 0;
@@ -264,17 +366,18 @@ export class Session {
 	 * ends at once (426) instead of at the passive timeout.
 	 */
 	interrupt(line: string | undefined): boolean {
-		if ((undefined === line) || !(this.#transferring || this.data.accepting))
+		const transferring = undefined !== this.transferPath;
+		if ((undefined === line) || !(transferring || this.data.accepting))
 			return false;
 		if (parseCommand(line).verb !== "ABOR")
 			return false;
-		if (!this.#transferring) {
+		if (!transferring) {
 			this.data.stopAccepting();
 			return false;
 		}
 		if (!this.data.abort())
 			return false;
-		log.protocol(`${this.remoteAddress} > ABOR`);
+		log.protocol(`${this.label} > ABOR`);
 		// the transfer's promise rejects with EABORTED: its failure answers 426, then 226
 		this.#aborted = true;
 		return true;
@@ -308,7 +411,7 @@ export class Session {
 		if ((undefined === this.#deadline) || (now < this.#deadline))
 			return;
 		this.#deadline = undefined;
-		log.info(`${this.remoteAddress}: ${this.loggedIn ? "idle" : "login"} timeout`);
+		log.info(`${this.label}: ${this.loggedIn ? "idle" : "login"} timeout`);
 		this.close(421, this.loggedIn ? "Idle timeout, closing control connection." : "Login timeout, closing control connection.");
 	}
 
@@ -318,7 +421,7 @@ export class Session {
 		this.data.release();
 		this.control.close();
 		this.server.ended(this);
-		log.info(`${this.remoteAddress} disconnected`);
+		log.info(`${this.label} disconnected`);
 	}
 }
 

@@ -23,7 +23,7 @@ declare module "volume" {
 		maxPathLength: number;
 	}
 
-	/** Linux host: LittleFS on an image file, created and formatted when missing (size in bytes, multiple of 4096). Writes go through to the file as LittleFS programs blocks. */
+	/** Linux host: LittleFS on an image file, created and formatted when missing (size in bytes, multiple of 4096). Writes go through to the file as LittleFS programs blocks. EBUSY: another process has it mounted (locked); EFTYPE: an existing file that is not a LittleFS image (never formatted). */
 	export function mountImage(path: string, size: number): void;
 	/** Linux host: a POSIX folder; symlinks are refused. */
 	export function mountRoot(directory: string): void;

@@ -220,7 +220,7 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 	}
 	// two processes writing one image would corrupt it
 	if (flock(image->fd, LOCK_EX | LOCK_NB))
-		result = (EWOULDBLOCK == errno) ? VOLUME_EACCES : VOLUME_EIO;
+		result = (EWOULDBLOCK == errno) ? VOLUME_EBUSY : VOLUME_EIO;
 	else if (*created)
 		result = createErased(image->fd, size);
 	else if (fstat(image->fd, &status))
@@ -228,7 +228,7 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 	else if (!S_ISREG(status.st_mode))
 		result = VOLUME_EINVAL;
 	else if ((status.st_size % kBlockSize) || (status.st_size < (3 * kBlockSize)) || (status.st_size > 0xFFFFF000))
-		result = VOLUME_EIO;		// not an image this volume wrote
+		result = VOLUME_EFTYPE;		// not an image this volume wrote
 	else
 		size = (uint32_t)status.st_size;
 	if (!result && guardBus())

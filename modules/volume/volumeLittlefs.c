@@ -512,7 +512,7 @@ VolumeBackend volumeLittlefsMountImage(const char *path, uint32_t size, int32_t 
 	if (lfs_mount(&volume->lfs, &volume->config)) {
 		closeDevice(volume, created);
 		c_free(volume);
-		*error = VOLUME_EIO;
+		*error = created ? VOLUME_EIO : VOLUME_EFTYPE;
 		return NULL;
 	}
 	gLittlefs = volume;

@@ -2,7 +2,7 @@
  * Volume paths: normalisation and the few questions asked about them.
  */
 #include "volumePath.h"
-#include "volume.h"
+#include "volumeCodes.h"
 
 #include "xsPlatform.h"
 

@@ -1,4 +1,5 @@
 import {expect} from "chai";
+import {readFileSync} from "node:fs";
 import {cli, options} from "./load.js";
 
 const none = () => undefined;
@@ -52,4 +53,31 @@ describe("Linux host command line", () => {
 		expect(options.makeOptions({anonymous: "read"}).anonymous).to.equal("read");
 	});
 	void none;
+});
+
+describe("Linux host: --version and the causes of a failed start", () => {
+	it("--version (or -V) asks for the version, which is package.json's", () => {
+		expect(parse(["--version"]).version).to.equal(true);
+		expect(parse(["-V"]).version).to.equal(true);
+		expect(parse([]).version).to.equal(false);
+		const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+		expect(cli.version).to.equal(pkg.version);
+		expect(cli.usage).to.include("--version");
+	});
+	it("names the cause of a volume that does not mount", () => {
+		const image = parse([]), root = parse(["--root", "/srv"]);
+		expect(cli.describeMountError("EBUSY", image)).to.equal("image is in use by another ftpd (locked)");
+		expect(cli.describeMountError("EFTYPE", image)).to.equal("not a LittleFS image (will not format an existing file)");
+		expect(cli.describeMountError("ENOENT", image)).to.equal("its folder does not exist");
+		expect(cli.describeMountError("ENOENT", root)).to.equal("no such folder");
+		expect(cli.describeMountError("EISDIR", image)).to.match(/use --root/);
+		expect(cli.describeMountError("EWHAT", image)).to.equal("EWHAT");
+	});
+	it("names the cause of a port it cannot listen on", () => {
+		const s = parse(["--port", "2121", "--host", "10.9.9.9"]);
+		expect(cli.describeListenError("bind failed: Address already in use", s)).to.equal("port 2121 is in use by another program (choose another with --port, or --port 0 for any free port)");
+		expect(cli.describeListenError("bind failed: Permission denied", s)).to.match(/^port 2121 needs privileges/);
+		expect(cli.describeListenError("bind failed: Cannot assign requested address", s)).to.equal("10.9.9.9 is not an address of this machine (--host)");
+		expect(cli.describeListenError("something else", s)).to.equal("something else");
+	});
 });

@@ -11,4 +11,5 @@ export const format = require(root + "modules/listing/format.js");
 export const listArgs = require(root + "modules/listing/arguments.js");
 export const pool = require(root + "modules/datachannel/pool.js");
 export const options = require(root + "modules/server/options.js");
+export const report = require(root + "modules/session/report.js");
 export const cli = require(root + "hosts/lin/cli.js");

@@ -7,7 +7,7 @@
  *   volume-probe restart <folder>   what the battery left in <folder>/battery.lfs
  *   volume-probe churn <image> <first version>          writes versions until killed
  *   volume-probe verify <image> <committed> <renamed>   after the kill
- *   volume-probe locked <image>     mounting an image in use is EACCES
+ *   volume-probe locked <image>     mounting an image in use is EBUSY
  *   volume-probe bench <folder>     MiB/s through the JS API, image and POSIX
  *
  * Prints a line per check, then "N passed, M failed"; exits 1 on a failure.

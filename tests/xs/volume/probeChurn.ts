@@ -90,7 +90,7 @@ export function verify(image: string, committed: number, renamed: number): void 
 
 /** A second process must not open an image in use. */
 export function locked(image: string): void {
-	check("kill -9: an image in use by another process is EACCES", () => {
+	check("kill -9: an image in use by another process is EBUSY", () => {
 		let code = "";
 		try {
 			mountImage(image, 0);
@@ -99,7 +99,7 @@ export function locked(image: string): void {
 		catch (error) {
 			code = (error as Error).message;
 		}
-		equal(code, "EACCES", "error");
+		equal(code, "EBUSY", "error");
 	});
 }
 

@@ -54,15 +54,19 @@ export function imageChecks(folder: string): void {
 		}
 	});
 
-	check("littlefs: an existing file that does not mount is EIO and left untouched", () => {
+	check("littlefs: an existing file that does not mount, or is no image's size, is EFTYPE and left untouched", () => {
 		mountRoot(folder);
 		writeFile("/garbage.lfs", new Uint8Array(65536));
+		writeFile("/short.lfs", new Uint8Array(1000));
 		unmount();
-		throwsCode("EIO", () => mountImage(folder + "/garbage.lfs", 65536));
+		throwsCode("EFTYPE", () => mountImage(folder + "/garbage.lfs", 65536));
+		throwsCode("EFTYPE", () => mountImage(folder + "/short.lfs", 65536));
 		mountRoot(folder);
 		try {
 			same(readFile("/garbage.lfs"), new Uint8Array(65536));
+			same(readFile("/short.lfs"), new Uint8Array(1000));
 			remove("/garbage.lfs");
+			remove("/short.lfs");
 		}
 		finally {
 			unmount();

@@ -1,0 +1,205 @@
+#include "tcp.h"
+
+/*
+	tcppeer (see tcppeer.js): whether a connection's peer is still there, as the kernel knows it
+	now, and a wait of a grace for it to close. The session asks this of the control connection
+	before committing an upload: the queued events of the loop (onError after a FIN or RST) may
+	not have run yet, and the FIN or RST of a dying client may still be on its way.
+*/
+
+// A FIN (half-close), a reset or an error the kernel has seen on the connection, whether or
+// not the loop has delivered it yet (`ask`: ask the kernel; else only what the record knows).
+// A FIN behind unread bytes counts as well: POLLRDHUP is set once the kernel has received it,
+// not once it has been read.
+static uint8_t tcpPeerGone(TCP tcp, uint8_t ask)
+{
+	struct pollfd request;
+
+	if ((tcp->fd < 0) || tcp->eof || tcp->failure || tcp->reported || !tcp->ready)
+		return 1;
+	if (!ask)
+		return 0;
+	request.fd = tcp->fd;
+	request.events = POLLRDHUP;
+	request.revents = 0;
+	if (poll(&request, 1, 0) < 0)
+		return 0;		// EINTR, ENOMEM: nothing known against the peer
+	return (request.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) ? 1 : 0;
+}
+
+// glibc's struct tcp_info ends before the kernel's tcpi_min_rtt (Linux 4.10): the fields that
+// follow it, as <linux/tcp.h> declares them (it cannot be included beside <netinet/tcp.h>).
+// A kernel that fills less leaves `length` short of minRTT.
+struct TCPInfoRecord {
+	struct tcp_info	info;
+	uint64_t		pacingRate;
+	uint64_t		maxPacingRate;
+	uint64_t		bytesAcked;
+	uint64_t		bytesReceived;
+	uint32_t		segmentsOut;
+	uint32_t		segmentsIn;
+	uint32_t		notSentBytes;
+	uint32_t		minRTT;			// µs, the smallest round trip seen in the last 5 minutes
+};
+
+// How long, in microseconds, a dying peer's FIN or RST on this connection may trail its data
+// connection's FIN.
+//
+// A client that dies closes its sockets one after the other, in no order we know. On the same
+// machine the first FIN wakes the server, which may take the CPU from the dying client before
+// it closes the other socket: measured with curl killed mid-upload on a busy 2-CPU machine,
+// the control connection's FIN or RST came 80 to 320 µs after the session's first check in
+// 10 kills of 11, once 1.1 ms. Across a network the two segments are also apart by the path's
+// jitter, which grows with its round trip. So: a constant for the client, plus half the
+// connection's smallest round trip (the smoothed tcpi_rtt is no measure here: a client's
+// delayed ACKs of replies inflate it, to about 5 ms on loopback), capped; extended on a busy
+// machine (tcpPeerWaited). FTPD_CLOSE_GRACE_US sets a fixed grace instead, never extended.
+static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
+{
+	static int32_t forced = -2;		// -2: not read yet, -1: not set
+	struct TCPInfoRecord info;
+	socklen_t length = sizeof(info);
+	uint32_t grace;
+
+	if (-2 == forced) {
+		const char *value = getenv("FTPD_CLOSE_GRACE_US");
+		forced = (value && *value) ? (int32_t)strtol(value, NULL, 10) : -1;
+		if (forced < -1)
+			forced = -1;
+	}
+	*extend = forced < 0;
+	if (forced >= 0)
+		return (uint32_t)forced;
+	// the minimum round trip moves slowly: asked of the kernel once every few uploads
+	if (tcp->peerGrace && (tcp->peerGraceUses++ & 15))
+		return tcp->peerGrace;
+	c_memset(&info, 0, sizeof(info));
+	if ((getsockopt(tcp->fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) || (length < sizeof(info)))
+		grace = kTCPPeerGraceDefault;
+	else
+		grace = kTCPPeerGraceMin + (info.minRTT / 2);
+	tcp->peerGrace = (grace > kTCPPeerGraceMax) ? kTCPPeerGraceMax : grace;
+	tcp->peerGraceUses = 1;
+	return tcp->peerGrace;
+}
+
+// The pending waits, earliest first, behind one timerfd and one fd watch for the process,
+// made at the first wait and kept: a timerfd and a watch per wait cost five more system calls
+// per upload (GLib wakes its own loop through its eventfd when a watch comes and goes).
+struct TCPPeerWaitRecord {
+	struct TCPPeerWaitRecord	*next;
+	TCP				tcp;
+	xsMachine		*the;
+	xsSlot			callback;
+	gint64			started;		// monotonic µs, as the timerfd's CLOCK_MONOTONIC
+	gint64			due;
+	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
+};
+typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
+typedef struct TCPPeerWaitRecord *TCPPeerWait;
+
+static TCPPeerWait gTCPPeerWaits = NULL;
+static int gTCPPeerTimer = -1;
+
+static gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data);
+
+static void tcpPeerInsert(TCPPeerWait wait)
+{
+	TCPPeerWait *link = &gTCPPeerWaits;
+
+	while (*link && ((*link)->due <= wait->due))
+		link = &(*link)->next;
+	wait->next = *link;
+	*link = wait;
+}
+
+// Arms the timer for the earliest wait. With none left it has just fired, and a one-shot
+// timer that has fired is disarmed: nothing to do.
+static void tcpPeerSchedule(void)
+{
+	struct itimerspec when = {0};
+
+	if (!gTCPPeerWaits)
+		return;
+	when.it_value.tv_sec = (time_t)(gTCPPeerWaits->due / 1000000);
+	when.it_value.tv_nsec = (long)(gTCPPeerWaits->due % 1000000) * 1000;
+	timerfd_settime(gTCPPeerTimer, TFD_TIMER_ABSTIME, &when, NULL);
+}
+
+gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
+{
+	uint64_t expirations;
+	gint64 now;
+
+	(void)condition;
+	(void)data;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		;		// EAGAIN: re-armed since it fired; the times below are what count
+	now = g_get_monotonic_time();
+	while (gTCPPeerWaits && (gTCPPeerWaits->due <= now)) {
+		TCPPeerWait wait = gTCPPeerWaits;
+		xsMachine *the = wait->the;
+		uint8_t open = !tcpPeerGone(wait->tcp, 1);
+		gint64 late = now - wait->due;
+
+		gTCPPeerWaits = wait->next;
+		// Woken late, by half the grace or more: the machine is so busy that a client dying
+		// on it (one on loopback) may not have had the CPU to close its other socket either.
+		// The grace goes on for as long again, within the bound.
+		if (open && wait->extend && ((late * 2) >= (wait->due - wait->started)) && ((now - wait->started) < kTCPPeerGraceMax)) {
+			wait->due = now + ((late > 0) ? late : 1);
+			tcpPeerInsert(wait);
+			continue;
+		}
+		tcpRelease(wait->tcp);
+		xsBeginHost(the);
+			// the record goes first: the callback may confirm again, or throw
+			xsResult = wait->callback;
+			xsForget(wait->callback);
+			c_free(wait);
+			xsCallFunction1(xsResult, xsUndefined, open ? xsTrue : xsFalse);
+		xsEndHost(the);
+		now = g_get_monotonic_time();
+	}
+	tcpPeerSchedule();
+	return G_SOURCE_CONTINUE;
+}
+
+// confirm(socket, callback): false when the peer is known to be gone now (no callback
+// follows); else true, and callback(open) is called from the loop once the grace has passed,
+// with what the kernel knows then.
+void xs_tcppeer_confirm(xsMachine *the)
+{
+	TCP tcp = xsmcGetHostDataValidate(xsArg(0), (void *)&xsTCPHooks);
+	TCPPeerWait wait;
+
+	if (!tcp || tcpPeerGone(tcp, 0)) {
+		xsmcSetFalse(xsResult);
+		return;
+	}
+	if (!xsmcIsCallable(xsArg(1)))
+		xsTypeError("no callback");
+	if (gTCPPeerTimer < 0) {
+		// a timerfd, as GLib rounds its own timeouts up to whole milliseconds
+		gTCPPeerTimer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (gTCPPeerTimer < 0)
+			xsUnknownError("no timer: %s", strerror(errno));
+		ftpsockWatch(gTCPPeerTimer, G_IO_IN, tcpPeerWaited, NULL);
+	}
+	wait = c_calloc(1, sizeof(TCPPeerWaitRecord));
+	if (!wait)
+		xsRangeError("no memory");
+	wait->started = g_get_monotonic_time();
+	wait->due = wait->started + tcpPeerGrace(tcp, &wait->extend);
+	if (wait->due == wait->started)
+		wait->due += 1;
+	wait->the = the;
+	wait->tcp = tcp;
+	tcpHold(tcp);
+	wait->callback = xsArg(1);
+	xsRemember(wait->callback);
+	tcpPeerInsert(wait);
+	if (gTCPPeerWaits == wait)
+		tcpPeerSchedule();
+	xsmcSetTrue(xsResult);
+}
