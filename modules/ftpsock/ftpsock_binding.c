@@ -309,25 +309,34 @@ static void connectionUnprepare(xsMachine *the, FtpSockConnection connection, in
 	xsmcSetString(xsResult, (char *)volumeErrorName(error));
 }
 
+// Starts a transfer whose file or listing was just opened (none: `error` says why, as the
+// result): the backend prepares what it needs, then the operation begins.
+static void connectionTransfer(xsMachine *the, FtpSockConnection connection, int32_t error, uint8_t state, xsSlot *idleTimeout, xsSlot *callback)
+{
+	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
+	int32_t result;
+
+	if (!base->file && !base->listing) {
+		xsmcSetString(xsResult, (char *)volumeErrorName(error));
+		return;
+	}
+	result = (kStateReceiveFile == state) ? ftpsockConnectionPrepareReceive(connection) : ftpsockConnectionPrepareSend(connection);
+	if (VOLUME_OK != result) {
+		connectionUnprepare(the, connection, result);
+		return;
+	}
+	connectionBegin(the, connection, state, idleTimeout, callback);
+}
+
 // (path, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
 void xs_ftpsock_connection_send_file(xsMachine *the)
 {
 	FtpSockConnection connection = connectionReady(the, &xsArg(3));
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
 	int error = 0;
-	int32_t result;
 
 	base->file = volumeOpenRead(xsmcToString(xsArg(0)), (uint32_t)xsmcToInteger(xsArg(1)), &error);
-	if (!base->file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	result = ftpsockConnectionPrepareSend(connection);
-	if (VOLUME_OK != result) {
-		connectionUnprepare(the, connection, result);
-		return;
-	}
-	connectionBegin(the, connection, kStateSendFile, &xsArg(2), &xsArg(3));
+	connectionTransfer(the, connection, error, kStateSendFile, &xsArg(2), &xsArg(3));
 }
 
 // (path, format, writable (0 or 1), now, idleTimeout, callback): a folder's listing made natively
@@ -337,19 +346,10 @@ void xs_ftpsock_connection_send_listing(xsMachine *the)
 {
 	FtpSockConnection connection = connectionReady(the, &xsArg(5));
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
-	int32_t error = 0, result;
+	int32_t error = 0;
 
 	base->listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), (uint8_t)xsmcToInteger(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
-	if (!base->listing) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	result = ftpsockConnectionPrepareSend(connection);
-	if (VOLUME_OK != result) {
-		connectionUnprepare(the, connection, result);
-		return;
-	}
-	connectionBegin(the, connection, kStateSendFile, &xsArg(4), &xsArg(5));
+	connectionTransfer(the, connection, error, kStateSendFile, &xsArg(4), &xsArg(5));
 }
 
 // (path, mode, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
@@ -359,7 +359,6 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
 	const char *mode = xsmcToString(xsArg(1));
 	int append, error = 0;
-	int32_t result;
 
 	if (!c_strcmp(mode, "w"))
 		append = 0;
@@ -368,16 +367,7 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 	else
 		xsRangeError("invalid mode");
 	base->file = volumeOpenWrite(xsmcToString(xsArg(0)), append, (uint32_t)xsmcToInteger(xsArg(2)), &error);
-	if (!base->file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	result = ftpsockConnectionPrepareReceive(connection);
-	if (VOLUME_OK != result) {
-		connectionUnprepare(the, connection, result);
-		return;
-	}
-	connectionBegin(the, connection, kStateReceiveFile, &xsArg(3), &xsArg(4));
+	connectionTransfer(the, connection, error, kStateReceiveFile, &xsArg(3), &xsArg(4));
 }
 
 // (data, callback): the bytes of an ArrayBuffer (or view), or a string's UTF-8, copied once.
