@@ -105,7 +105,7 @@ else {
 	console.log(process.env.FTPD_BINARY);
 	step("XS tier: the real XS host, driven by real clients");
 	// last: the ESP8266-budget host is a build of its own (hosts/lin/budget)
-	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true), ...testFiles("tests/clients", true), ...testFiles("tests/budget", true)];
+	const files = [...testFiles("tests", false), ...testFiles("tests/ftp", true), ...testFiles("tests/clients", true), ...testFiles("tests/api", true), ...testFiles("tests/budget", true)];
 	xs = await runMocha(files, 120000);
 	step("Emulated ESP8266 CPU: the volume and ftpsock's lwIP backend on qemu's lx106");
 	emu = runEmu();

@@ -19,4 +19,6 @@ declare module "host" {
 	export function exists(path: string): boolean;
 	/** Removes the file at `path`; throws with the system's reason when it cannot. */
 	export function remove(path: string): void;
+	/** `count` bytes from the kernel's random source (getrandom). */
+	export function randomBytes(count: number): ArrayBuffer;
 }

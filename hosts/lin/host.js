@@ -11,3 +11,4 @@ export function onSignal(callback) @ "xs_host_on_signal";
 export function debuggerConnected() @ "xs_host_debugger";
 export function exists(path) @ "xs_host_exists";
 export function remove(path) @ "xs_host_remove";
+export function randomBytes(count) @ "xs_host_random_bytes";

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -117,6 +118,24 @@ void xs_host_remove(xsMachine *the)
 {
 	if (unlink(xsToString(xsArg(0))))
 		xsUnknownError("%s", strerror(errno));
+}
+
+// (count): an ArrayBuffer of `count` random bytes from the kernel (the generated password of
+// the secure default; XS's Math.random is an unseeded rand() on this platform).
+void xs_host_random_bytes(xsMachine *the)
+{
+	int count = xsToInteger(xsArg(0));
+	int done = 0;
+
+	if ((count < 0) || (count > 256))
+		xsRangeError("0 to 256 bytes");
+	xsResult = xsArrayBuffer(NULL, count);
+	while (done < count) {
+		ssize_t got = getrandom((char *)xsToArrayBuffer(xsResult) + done, count - done, 0);
+		if (got < 0)
+			xsUnknownError("getrandom failed");
+		done += (int)got;
+	}
 }
 
 #ifdef mxInstrument

@@ -7,10 +7,8 @@ import {args, getenv, print, error, exit, onSignal, debuggerConnected, exists, r
 import Timer from "timer";
 import * as volume from "volume";
 import {parseCommandLine, usage, version, describeMountError, describeListenError, HostSettings} from "ftpd/host/cli";
-import {FtpServer} from "ftpd/server/server";
-import {makeOptions} from "ftpd/server/options";
+import ftpd, {FTPServer} from "ftpd";
 import {log} from "ftpd/log/log";
-import {installConsole} from "ftpd/server/console";
 
 export default function main(): void {
 	let settings: HostSettings;
@@ -49,14 +47,16 @@ export default function main(): void {
 		error(`ftpd: error: cannot mount ${settings.root ?? settings.image}: ${describeMountError((e as Error).message, settings)}`);
 		return exit(1);
 	}
-	const server = new FtpServer(makeOptions(settings.server));
 	// on a terminal the ready line below is the one line that says where the server listens:
 	// the server's own "listening on port" line (for xsbug and the devices) is left out there
 	const terminal = log.write === error;
 	if (terminal)
 		log.write = line => / listening on port \d+$/.test(line) ? undefined : error(line);
+	// the public module, so xsbug's global `ftpd` is the one apps use
+	let server: FTPServer;
 	try {
-		server.start();
+		const {passivePortMin: first, passivePortMax: last, ...options} = settings.server;
+		server = ftpd.start(first ? {...options, passivePorts: [first, last ?? first]} : options);
 		if (terminal)
 			log.write = error;
 	}
@@ -75,14 +75,13 @@ export default function main(): void {
 		error(`ftpd: error: cannot listen on ${settings.server.host}:${settings.server.port}: ${describeListenError((e as Error).message, settings)}`);
 		return exit(1);
 	}
-	installConsole(server);
 	let stopping = false;
 	onSignal(() => {
 		if (stopping)
 			return;
 		stopping = true;
 		try {
-			server.stop();
+			ftpd.stop();
 		}
 		catch (e) {
 			// the sessions not yet told still get closed by the exit; a stop must end the process
@@ -95,5 +94,12 @@ export default function main(): void {
 			exit(0);
 		}, 100);
 	});
-	print(`ftpd: listening on ftp://${settings.server.host}:${server.port}/`);
+	// not on loopback, without an account: the secure default's generated password (api.ts)
+	// one ready line; not on loopback without an account, it carries the secure default's
+	// generated password (api.ts)
+	const ready = `ftpd: listening on ftp://${settings.server.host}:${server.port}/`;
+	if (server.generatedPassword)
+		print(`${ready} (no account configured and ${server.host} is not loopback: log in as ${server.user} with password ${server.generatedPassword})`);
+	else
+		print(ready);
 }

@@ -10,6 +10,9 @@
  */
 import {FileHandle, Directory as VolumeDirectory, stat, remove, rename, mkdir, rmdir, info, mounted, mountPartition} from "volume";
 
+/** files/service.ts's TEMPORARY_PREFIX: this module is also built without the server (tests/xs/volume) */
+const TEMPORARY_PREFIX = ".ftpd-part-";
+
 function ready(): void {
 	if (undefined === mounted())
 		mountPartition();
@@ -109,7 +112,11 @@ export interface IteratorDirectoryEntry {
 	length: undefined;
 }
 
-/** Entries of a directory; closes itself at the end. */
+/**
+ * Entries of a directory; closes itself at the end. Uploads in progress (the server's hidden
+ * temporaries) are left out, as FTP listings leave them out: an app that reads what clients
+ * upload sees each file only once it is complete, under its own name.
+ */
 export class Iterator {
 	#directory: VolumeDirectory | undefined;
 
@@ -119,7 +126,9 @@ export class Iterator {
 	}
 
 	next(): IteratorFileEntry | IteratorDirectoryEntry | undefined {
-		const entry = this.#directory?.next();
+		let entry = this.#directory?.next();
+		while (entry?.name.startsWith(TEMPORARY_PREFIX))
+			entry = this.#directory!.next();
 		if (!entry) {
 			this.#directory?.close();
 			this.#directory = undefined;

@@ -1,6 +1,6 @@
 /*
- * The live console: a global `ftpd` object, so xsbug's console can look at and steer the
- * running server:
+ * The live console's figures: the global `ftpd` object (the public module "ftpd", server/api.ts)
+ * lets xsbug's console look at and steer the running server:
  *   ftpd.verbose = 2     0 silent, 1 sessions and transfers, 2 every command and reply
  *   ftpd.sessions        who is connected: session number, address, user, idle seconds, and
  *                        the current transfer's path, bytes so far, size and rate
@@ -8,7 +8,7 @@
  *   ftpd.free            XS heap in use, after a garbage collection (read natively: every
  *                        build, devices included; the stack peak only in mcconfig -d or -i builds)
  *   ftpd.stop()          every session gets 421, the listener closes
- *   ftpd.start()         listens again
+ *   ftpd.start()         listens again, with the last options
  * SITE WHO, SITE DF and SITE FREE (commands/site.ts) report the same figures, from here,
  * through the session's server context (the server's methods call these functions).
  */
@@ -65,37 +65,4 @@ export function setVerbosity(level: number): number {
 	log.level = Math.max(0, Math.min(2, Math.floor(n)));
 	log.info(`verbosity ${log.level}`);
 	return log.level;
-}
-
-/** What the console steers besides the server context: the server itself (server/server.ts). */
-interface ConsoleServer extends ServerContext {
-	stop(): void;
-	start(): void;
-}
-
-export function installConsole(server: ConsoleServer): void {
-	const ftpd = {
-		get verbose(): number {
-			return log.level;
-		},
-		set verbose(level: number) {
-			setVerbosity(level);
-		},
-		get sessions(): SessionSummary[] {
-			return summarizeSessions(server);
-		},
-		get df(): FlashFigures {
-			return flashFigures(server.files);
-		},
-		get free(): HeapFigures {
-			return heapFigures();
-		},
-		stop(): void {
-			server.stop();
-		},
-		start(): void {
-			server.start();
-		},
-	};
-	(globalThis as unknown as {ftpd: typeof ftpd}).ftpd = ftpd;
 }

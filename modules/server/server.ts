@@ -23,6 +23,8 @@ const timerClock = Object.freeze({
 	clear: (id: unknown): void => Timer.clear(id as Timer),
 });
 
+let sweptOnce = false;
+
 export class FtpServer implements ServerContext {
 	readonly options: ServerOptions;
 	readonly files = new FileService();
@@ -30,7 +32,6 @@ export class FtpServer implements ServerContext {
 	readonly commands: CommandTable = commands;
 	readonly sessions = new Set<Session>();
 	#listener: Listener | undefined;
-	#swept = false;
 	/** checks the sessions' login and idle deadlines while there are sessions */
 	#sweeper: Timer | undefined;
 
@@ -72,9 +73,10 @@ export class FtpServer implements ServerContext {
 	start(): void {
 		if (this.#listener)
 			return;
-		// once per boot: later starts follow a stop() that aborted every upload cleanly
-		const swept = this.#swept ? 0 : this.files.sweepTemporaries();
-		this.#swept = true;
+		// once per boot, not per server: later starts follow a stop() that aborted every upload
+		// cleanly, and another server on the same volume (FTPServer) may be receiving one now
+		const swept = sweptOnce ? 0 : this.files.sweepTemporaries();
+		sweptOnce = true;
 		if (swept)
 			log.info(`removed ${swept} unfinished upload${(swept > 1) ? "s" : ""} left by an interruption`);
 		const self = this;

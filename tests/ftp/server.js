@@ -50,7 +50,7 @@ export async function startServer({args = [], image, dir, binary} = {}) {
 		const timer = setTimeout(() => reject(new Error(`no ready line in 20 s; stderr:\n${server.stderr}`)), 20000);
 		proc.stdout.on("data", text => {
 			server.stdout += text;
-			const m = /^ftpd: listening on ftp:\/\/([\d.]+):(\d+)\/$/m.exec(server.stdout);
+			const m = /^ftpd: listening on ftp:\/\/([\d.]+):(\d+)\/(?: \(.*\))?$/m.exec(server.stdout);
 			if (m) {
 				clearTimeout(timer);
 				server.host = m[1];

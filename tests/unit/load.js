@@ -12,4 +12,6 @@ export const listArgs = require(root + "modules/listing/arguments.js");
 export const pool = require(root + "modules/datachannel/pool.js");
 export const options = require(root + "modules/server/options.js");
 export const report = require(root + "modules/session/report.js");
+export const settings = require(root + "modules/server/settings.js");
+export const password = require(root + "modules/server/password.js");
 export const cli = require(root + "hosts/lin/cli.js");
