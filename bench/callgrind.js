@@ -9,9 +9,17 @@ import {join} from "node:path";
 import {randomBytes} from "node:crypto";
 import {BenchClient} from "./client.js";
 import {startOurs} from "./servers.js";
+import {LIST_DIR, listName} from "./data.js";
 
 export const CG_BIG = 4 * 1024 * 1024;
 export const CG_SMALL = 4096;
+/** Per command: this many PASV + RETR of the 4 KiB file in one session (the issue's harness). */
+export const CG_COMMANDS = 50;
+/** Per listing: this many LIST of a folder of CG_LIST_ENTRIES files. */
+export const CG_LISTINGS = 10;
+export const CG_LIST_ENTRIES = 500;
+/** The issue's targets (issue 14): instructions per 4 KiB RETR and per LIST of 500 entries, on the image. */
+export const CG_TARGETS = {command: 200000, listing: 4800000, retrPerByte: 0.5, storPerByte: 2.2};
 
 export function valgrindAvailable() {
 	return spawnSync("valgrind", ["--version"], {encoding: "utf8"}).status === 0;
@@ -67,8 +75,11 @@ export async function measureInstructions(binary, work, {log = () => {}} = {}) {
 	// The starting state of every run: both files present, nothing else.
 	const folder = join(work, "folder");
 	mkdirSync(join(folder, "up"), {recursive: true});
+	mkdirSync(join(folder, LIST_DIR), {recursive: true});
 	writeFileSync(join(folder, "big.bin"), big);
 	writeFileSync(join(folder, "small.bin"), small);
+	const entries = Array.from({length: CG_LIST_ENTRIES}, (_, i) => randomBytes(i % 97));
+	entries.forEach((bytes, i) => writeFileSync(join(folder, LIST_DIR, listName(i)), bytes));
 	const image = join(work, "start.lfs");
 	{
 		const server = await startOurs(binary, {image, size: imageSize});
@@ -76,6 +87,9 @@ export async function measureInstructions(binary, work, {log = () => {}} = {}) {
 		await client.makeDirectory("up");
 		await client.store("big.bin", big);
 		await client.store("small.bin", small);
+		await client.makeDirectory(LIST_DIR);
+		for (let i = 0; i < CG_LIST_ENTRIES; i++)
+			await client.store(`${LIST_DIR}/${listName(i)}`, entries[i]);
 		await client.quit();
 		await server.terminate();
 	}
@@ -86,6 +100,14 @@ export async function measureInstructions(binary, work, {log = () => {}} = {}) {
 		"retr-big": async c => c.retrieve("big.bin"),
 		"stor-small": async c => c.store("up/small.bin", small),
 		"stor-big": async c => c.store("up/big.bin", big),
+		"retr-many": async c => {
+			for (let i = 0; i < CG_COMMANDS; i++)
+				await c.retrieve("small.bin");
+		},
+		"list-many": async c => {
+			for (let i = 0; i < CG_LISTINGS; i++)
+				await c.list(LIST_DIR);
+		},
 	};
 	const results = {};
 	for (const storage of ["image", "root"]) {
@@ -132,9 +154,13 @@ export async function measureInstructions(binary, work, {log = () => {}} = {}) {
 				fixed: over("stor-small"),
 				marginal: (counts["stor-big"] - counts["stor-small"]) / (CG_BIG - CG_SMALL),
 			},
+			perCommand: over("retr-many") / CG_COMMANDS,
+			perListing: over("list-many") / CG_LISTINGS,
 			top: {
 				retr: topDifference(files.idle, files["retr-big"]),
 				stor: topDifference(files.idle, files["stor-big"]),
+				command: topDifference(files.idle, files["retr-many"]).map(row => ({...row, count: row.count / CG_COMMANDS})),
+				listing: topDifference(files.idle, files["list-many"]).map(row => ({...row, count: row.count / CG_LISTINGS})),
 			},
 		};
 	}

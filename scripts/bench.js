@@ -11,7 +11,7 @@
 // Needs Debian's python3-pyftpdlib and vsftpd, and valgrind for the instruction counts.
 // Figures are for reading, never for asserting: tests do not time anything.
 import {spawn} from "node:child_process";
-import {mkdtempSync, rmSync, writeFileSync, readFileSync, chmodSync, mkdirSync} from "node:fs";
+import {mkdtempSync, rmSync, writeFileSync, readFileSync, chmodSync, mkdirSync, existsSync} from "node:fs";
 import {tmpdir, cpus, release, availableParallelism, loadavg} from "node:os";
 import {join} from "node:path";
 import {parseArgs} from "node:util";
@@ -23,7 +23,7 @@ import {makeData, copyData, uploadData} from "../bench/data.js";
 import {settleTimeWait} from "../bench/timewait.js";
 import {startOurs, startPyftpdlib, startVsftpd, vsftpdUser, referencesInstalled, debianVersion} from "../bench/servers.js";
 import {WORKLOADS, measureAll, format} from "../bench/throughput.js";
-import {measureInstructions, valgrindAvailable, CG_BIG} from "../bench/callgrind.js";
+import {measureInstructions, valgrindAvailable, CG_BIG, CG_COMMANDS, CG_LISTINGS, CG_LIST_ENTRIES, CG_TARGETS} from "../bench/callgrind.js";
 import {measureHeap} from "../bench/heap.js";
 
 const {values: options} = parseArgs({options: {
@@ -82,7 +82,7 @@ try {
 	else if (!valgrindAvailable())
 		log("valgrind is not installed: no instruction counts (apt-get install -y valgrind)");
 	else {
-		log("counting instructions with callgrind (10 runs under valgrind)");
+		log("counting instructions with callgrind (14 runs under valgrind)");
 		instructions = await measureInstructions(binary, join(work, "callgrind"), {log});
 	}
 
@@ -251,6 +251,19 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 			for (const [dir, verb] of [["retr", "RETR"], ["stor", "STOR"]])
 				add(`| ${label} | ${verb} 4 MiB | ${s[dir].perByte.toFixed(2)} | ${grouped(s[dir].fixed)} | ${s[dir].marginal.toFixed(2)} |`);
 		}
+		const mark = (value, target) => `${value <= target ? "✓" : "✗"} (target ≤ ${target < 10 ? target : grouped(target)})`;
+		add("", `Per command and per listing (issue 14's figures): one session doing ${CG_COMMANDS} × (PASV + RETR of the 4 KiB file), ` +
+			`and one doing ${CG_LISTINGS} × (PASV + LIST of a folder of ${CG_LIST_ENTRIES} files), minus the idle run, divided by the count. ` +
+			"The targets are the image's.", "",
+			"| storage | per 4 KiB RETR | per LIST of 500 entries | per entry | RETR per byte | STOR per byte |", "|---|--:|--:|--:|--:|--:|");
+		for (const [storage, label] of [["image", "LittleFS image"], ["root", "folder"]]) {
+			const s = instructions[storage];
+			const image = storage === "image";
+			add(`| ${label} | ${grouped(s.perCommand)}${image ? " " + mark(s.perCommand, CG_TARGETS.command) : ""} | ` +
+				`${grouped(s.perListing)}${image ? " " + mark(s.perListing, CG_TARGETS.listing) : ""} | ${grouped(s.perListing / CG_LIST_ENTRIES)} | ` +
+				`${s.retr.perByte.toFixed(2)}${image ? " " + mark(s.retr.perByte, CG_TARGETS.retrPerByte) : ""} | ` +
+				`${s.stor.perByte.toFixed(2)}${image ? " " + mark(s.stor.perByte, CG_TARGETS.storPerByte) : ""} |`);
+		}
 		add("", "Where they go: the functions whose own instructions grew most over the idle run (callgrind_annotate, self cost).", "");
 		for (const [storage, label] of [["image", "LittleFS image"], ["root", "folder"]]) {
 			for (const [dir, verb] of [["retr", "RETR"], ["stor", "STOR"]]) {
@@ -259,6 +272,12 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 					add(`| ${grouped(row.count)} | ${(row.count / CG_BIG).toFixed(2)} | \`${row.name.replace(/\|/g, "\\|")}\` |`);
 				add("", "</details>", "");
 			}
+		}
+		for (const [part, title] of [["command", "one PASV + RETR 4 KiB"], ["listing", "one LIST of 500 entries"]]) {
+			add(`<details><summary>LittleFS image, ${title}</summary>`, "", "| instructions | function |", "|--:|---|");
+			for (const row of instructions.image.top[part])
+				add(`| ${grouped(row.count)} | \`${row.name.replace(/\|/g, "\\|")}\` |`);
+			add("", "</details>", "");
 		}
 	}
 
@@ -287,6 +306,10 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 		}
 		add("");
 	}
+	// the profile written by hand (bench/profile.md): where a command's and a listing's instructions go
+	const profile = join(projectRoot, "bench", "profile.md");
+	if (existsSync(profile))
+		add(readFileSync(profile, "utf8"));
 	add(`Whole run: ${seconds} s.`, "");
 	return lines.join("\n");
 }

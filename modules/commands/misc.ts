@@ -4,7 +4,9 @@
  */
 import type {CommandTable} from "./command";
 import type {Session} from "../session/session";
-import {formatListLine, formatFacts, ListEntry} from "../listing/format";
+import {formatListLine, formatFacts} from "../listing/format";
+import {Listing} from "ftpsock";
+import {replyFor} from "../files/service";
 import {splitListArgument} from "../listing/arguments";
 
 /** FEAT lines that belong to no single verb. */
@@ -27,10 +29,13 @@ function helpText(session: Session): string {
 
 /** Queued reply bytes beyond which a long reply waits for the socket before its next line. */
 const REPLY_QUEUE = 1024;
+/** STAT's listing is read in pieces of this many bytes (each queued as it is until sent). */
+const STAT_CHUNK = 512;
 
 /**
- * STAT <path>: the listing over the control connection (RFC 959), a line at a time as the
- * socket takes them: a large folder never becomes one large string.
+ * STAT <path>: the listing over the control connection (RFC 959), made natively (ftpsock's
+ * Listing, the format of listing/format.ts) a buffer at a time as the socket takes them: a
+ * large folder never becomes one large string, nor a string per entry.
  */
 async function statPath(session: Session, argument: string): Promise<void> {
 	const {path: given} = splitListArgument(argument);
@@ -38,16 +43,32 @@ async function statPath(session: Session, argument: string): Promise<void> {
 	const files = session.server.files;
 	const entry = files.require(path);
 	const now = session.server.now();
-	const entries: Iterable<ListEntry> = entry.directory ? files.list(path) : [entry];
 	const control = session.control;
 	control.write(`213-Status of ${given}:\r\n`);
-	for (const e of entries) {
-		// a space first: no listing line can pass for the reply's end (RFC 959 4.2)
-		control.write(` ${formatListLine(e, now, session.writable)}\r\n`);
-		if (control.queued > REPLY_QUEUE)
-			await control.drained();
-		if (control.closed)
-			return;
+	if (!entry.directory)
+		control.write(` ${formatListLine(entry, now, session.writable)}\r\n`);
+	else {
+		const listing = new Listing(path, 3, session.writable, now);
+		try {
+			for (;;) {
+				// a new buffer each time: the control connection queues it as it is
+				const chunk = new Uint8Array(STAT_CHUNK);
+				const count = listing.read(chunk);
+				if (!count)
+					break;
+				control.writeBytes(chunk.subarray(0, count));
+				if (control.queued > REPLY_QUEUE)
+					await control.drained();
+				if (control.closed)
+					return;
+			}
+		}
+		catch (error) {
+			throw replyFor((error as Error).message);
+		}
+		finally {
+			listing.close();
+		}
 	}
 	session.reply(213, "End of status.");
 }

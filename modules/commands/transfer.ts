@@ -2,23 +2,20 @@
  * The data channel and what travels on it: PASV, EPSV, PORT, EPRT (RFC 959, RFC 2428), the
  * listings LIST, NLST, MLSD (RFC 3659), and RETR, STOR, APPE, STOU.
  *
- * File bytes go through ftpsock natively; only listings are built in JS, a small chunk at
- * a time so a large folder does not need a large string.
+ * File bytes and folder listings go through ftpsock natively (listings are formatted in C,
+ * as listing/format.ts does); only the one line of LIST or NLST of a file is built in JS.
  *
  * A command suspends in one async function at most (Session.transfer, or its own wait for the
  * data channel): each further level would hold about 42 slots while it waits.
  */
 import type {Command, CommandTable} from "./command";
 import type {Session} from "../session/session";
-import type {DataConnection} from "ftpsock";
+import type {ListingFormat} from "ftpsock";
 import {formatPasv, formatEpsv, parsePort, parseEprt, HostPort} from "../protocol/address";
-import {formatListLine, formatMlsxLine, ListEntry} from "../listing/format";
+import {formatListLine, ListEntry} from "../listing/format";
 import {splitListArgument} from "../listing/arguments";
 import {baseName, parentOf, joinPath} from "../files/paths";
 import {FtpError} from "../files/service";
-
-/** Listing text is sent in pieces of about this many characters. */
-const LISTING_CHUNK = 1024;
 
 function refuseAfterEpsvAll(session: Session): void {
 	if (session.epsvOnly)
@@ -51,54 +48,32 @@ async function passiveMode(session: Session, extended: boolean): Promise<void> {
 
 type Formatter = (entry: ListEntry) => string;
 
-/** Streams the lines of `entries` in chunks, with CRLF line ends: each chunk is sent once the one before has gone. */
-function sendLines(connection: DataConnection, entries: Iterable<ListEntry>, format: Formatter): Promise<void> {
-	const iterator = entries[Symbol.iterator]();
-	const next = (): Promise<void> | undefined => {
-		let chunk = "";
-		while (chunk.length < LISTING_CHUNK) {
-			const result = iterator.next();
-			if (result.done) {
-				if (!chunk.length)
-					return;
-				return connection.send(chunk);
-			}
-			chunk += format(result.value) + "\r\n";
-		}
-		return connection.send(chunk).then(next);
-	};
-	// a failed send leaves the folder unread: close it now (what for-of would have done)
-	return (next() ?? Promise.resolve()).catch((error: unknown) => {
-		iterator.return?.();
-		throw error;
-	});
-}
-
-/** The entries a LIST/NLST argument names: a folder's content, or one file. */
-function listed(session: Session, path: string): Iterable<ListEntry> {
+/**
+ * LIST and NLST: a folder's listing is made natively (ftpsock's sendListing, the formats of
+ * listing/format.ts), one call per listing; a file's one line is made here.
+ */
+function listCommand(session: Session, argument: string, opening: string, format: ListingFormat, line: Formatter): Promise<void> {
+	const path = session.resolve(splitListArgument(argument).path);
 	const entry = session.server.files.require(path);
 	if (!entry.directory)
-		return [entry];
-	return session.server.files.list(path);
+		return session.transfer(opening, path, -1, connection => connection.send(line(entry) + "\r\n"));
+	const now = session.server.now();
+	const idleTimeout = session.server.options.transferTimeout;
+	return session.transfer(opening, path, -1, connection => connection.sendListing(path, format, session.writable, now, {idleTimeout}));
 }
 
 const list: Command = {
 	argument: "optional", transfer: true, help: "LIST [<path>]",
 	run(session, argument) {
-		const path = session.resolve(splitListArgument(argument).path);
-		const entries = listed(session, path);
 		const now = session.server.now();
-		return session.transfer("Here comes the directory listing.", path, -1,
-			connection => sendLines(connection, entries, entry => formatListLine(entry, now, session.writable)));
+		return listCommand(session, argument, "Here comes the directory listing.", 0, entry => formatListLine(entry, now, session.writable));
 	},
 };
 
 const nlst: Command = {
 	argument: "optional", transfer: true, help: "NLST [<path>]",
 	run(session, argument) {
-		const path = session.resolve(splitListArgument(argument).path);
-		const entries = listed(session, path);
-		return session.transfer("Here comes the name list.", path, -1, connection => sendLines(connection, entries, entry => entry.name));
+		return listCommand(session, argument, "Here comes the name list.", 1, entry => entry.name);
 	},
 };
 
@@ -107,9 +82,10 @@ const mlsd: Command = {
 	run(session, argument) {
 		const path = session.resolve(argument);
 		session.server.files.requireDirectory(path);
-		const entries = session.server.files.list(path);
+		const now = session.server.now();
+		const idleTimeout = session.server.options.transferTimeout;
 		return session.transfer("Here comes the MLSD listing.", path, -1,
-			connection => sendLines(connection, entries, entry => formatMlsxLine(entry, session.writable)));
+			connection => connection.sendListing(path, 2, session.writable, now, {idleTimeout}));
 	},
 };
 

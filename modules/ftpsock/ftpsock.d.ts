@@ -33,6 +33,9 @@ declare module "ftpsock" {
 		onError: (code: string) => void;
 	}
 
+	/** 0 LIST, 1 NLST, 2 MLSD, 3 STAT: the formats of modules/listing/format.ts */
+	export type ListingFormat = 0 | 1 | 2 | 3;
+
 	export interface TransferOptions {
 		/** ms without any progress before the transfer fails with ETIMEDOUT; 0 = never */
 		idleTimeout?: number;
@@ -54,7 +57,14 @@ declare module "ftpsock" {
 		sendFile(path: string, offset: number, options?: TransferOptions): Promise<number>;
 		/** socket → file until EOF; mode "w" truncates, "a" appends; `offset` resumes a "w" at that byte. Resolves after EOF, when every byte is written and the file is closed. */
 		receiveFile(path: string, mode: "w" | "a", offset: number, options?: TransferOptions): Promise<number>;
-		/** sends bytes from JS (listings); resolves once written */
+		/**
+		 * the listing of the folder `path`, made natively (ftpsock_listing.c) and sent as a file is:
+		 * format 0 LIST (`ls -l` lines), 1 NLST (names), 2 MLSD (facts), 3 STAT (LIST lines after a
+		 * space); `now` (seconds, UTC) decides which LIST times show the year, `writable` the
+		 * permissions shown. Temporary uploads are left out. Resolves with the bytes sent.
+		 */
+		sendListing(path: string, format: ListingFormat, writable: boolean, now: number, options?: TransferOptions): Promise<number>;
+		/** sends bytes from JS; resolves once written */
 		send(data: ArrayBuffer | string): Promise<void>;
 		/**
 		 * ends the current transfer: its promise rejects with EABORTED (a pending connect: onError("EABORTED")).
@@ -64,6 +74,17 @@ declare module "ftpsock" {
 		 */
 		abort(): boolean;
 		/** closes after what was sent is flushed (shutdown, so the client reads every byte, then EOF); a pending transfer rejects with EABORTED, a pending connect is dropped without a callback */
+		close(): void;
+	}
+
+	/**
+	 * A folder's listing made natively, read a buffer at a time (STAT's, onto the control
+	 * connection). The constructor throws an Error whose message is a volume code.
+	 */
+	export class Listing {
+		constructor(path: string, format: ListingFormat, writable: boolean, now: number);
+		/** fills `buffer` with the next bytes (lines end with CRLF, one may be split between reads); 0 at the end */
+		read(buffer: ArrayBuffer | ArrayBufferView): number;
 		close(): void;
 	}
 

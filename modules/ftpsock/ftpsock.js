@@ -8,6 +8,7 @@ function open(from, port, callback) @ "xs_ftpsock_connection";
 function sendFile(path, offset, idleTimeout, callback) @ "xs_ftpsock_connection_send_file";
 function receiveFile(path, mode, offset, idleTimeout, callback) @ "xs_ftpsock_connection_receive_file";
 function send(data, callback) @ "xs_ftpsock_connection_send";
+function sendListing(path, format, writable, now, idleTimeout, callback) @ "xs_ftpsock_connection_send_listing";
 function localAddress(remote) @ "xs_ftpsock_local_address_for";
 
 function idleTimeout(options) {
@@ -71,6 +72,13 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 				reject(new Error(code));
 		});
 	}
+	sendListing(path, format, writable, now, options) {
+		return new Promise((resolve, reject) => {
+			const code = sendListing.call(this, path, format, writable ? 1 : 0, now, idleTimeout(options), settle(resolve, reject));
+			if (code)
+				reject(new Error(code));
+		});
+	}
 	send(data) {
 		return new Promise((resolve, reject) => {
 			const code = send.call(this, data, settle(() => resolve(), reject));
@@ -80,6 +88,18 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	}
 	abort() @ "xs_ftpsock_connection_abort";
 	close() @ "xs_ftpsock_connection_close";
+}
+
+// STAT's listing (ftpsock_listing.c): read(buffer) fills it with the next lines, 0 at the end.
+function openListing(path, format, writable, now) @ "xs_ftpsock_listing";
+
+export class Listing extends Native("xs_ftpsock_listing_destructor") {
+	constructor(path, format, writable, now) {
+		super();
+		openListing.call(this, path, format, writable ? 1 : 0, now);
+	}
+	read(buffer) @ "xs_ftpsock_listing_read";
+	close() @ "xs_ftpsock_listing_close";
 }
 
 export function localAddressFor(remote) {

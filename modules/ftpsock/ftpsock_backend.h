@@ -16,6 +16,7 @@
 #include "xsmc.h"
 
 #include "../volume/volume.h"
+#include "ftpsock_listing.h"
 
 // A connection's operation, one at a time (FTP's data connection moves one file).
 enum {
@@ -33,6 +34,7 @@ typedef struct {
 	xsSlot obj;					// the DataConnection; remembered while an operation is pending
 	xsSlot *callback;			// of the pending operation; marked by the host hooks
 	VolumeFile file;			// of the pending sendFile or receiveFile
+	FtpListing listing;			// of the pending sendListing: read like a file, into `buffer`
 	uint8_t *buffer;			// send(): the bytes to send; else the backend's
 	uint32_t bufferSize;
 	uint32_t offset;			// next byte of `buffer` to send
@@ -84,6 +86,10 @@ void ftpsockConnectionFinishInHost(FtpSockConnection connection, const char *cod
 // operation or close. `state` is the operation's, for the callback's arguments.
 void ftpsockConnectionSettle(xsMachine *the, FtpSockConnection connection, uint8_t state, const char *code);
 
+// Fills base.buffer with the next bytes of the pending sendFile's file or sendListing's
+// listing. Returns the bytes read (0 at the end) or a negative VOLUME_E* code.
+int32_t ftpsockConnectionRead(FtpSockConnection connection);
+
 // Calls the DataListener's callback with `code` (NULL: connected), inside its own host
 // context; then drops what no DataConnection took (ftpsockListenerDropAccepted), also when
 // the callback threw, whose exception then goes on to the host.
@@ -133,8 +139,9 @@ FtpSockConnection ftpsockConnectionCreate(void);
 // kStateConnecting operation, or the code of a failure known at once.
 const char *ftpsockConnectionConnect(FtpSockConnection connection, FtpSockAddress address, int port);
 
-// base.file is open for reading: allocates what the download needs. VOLUME_OK, or a code after
-// which the binding closes the file.
+// base.file is open for reading, or base.listing is open and there is no file (a listing goes
+// through the buffer, as a file with no descriptor and no runs): allocates what the download
+// needs. VOLUME_OK, or a code after which the binding closes the file or the listing.
 int32_t ftpsockConnectionPrepareSend(FtpSockConnection connection);
 
 // base.file is open for writing: allocates what the upload needs. As above.

@@ -273,8 +273,15 @@ void xs_ftpsock_connection(xsMachine *the)
 
 void xs_ftpsock_connection_destructor(void *data)
 {
-	if (data)
-		ftpsockConnectionDestroy(data);
+	FtpSockConnectionBase *base = ftpsockConnectionBase(data);
+
+	if (!data)
+		return;
+	if (base->listing) {
+		ftpListingClose(base->listing);		// nobody waits for this listing any more
+		base->listing = NULL;
+	}
+	ftpsockConnectionDestroy(data);
 }
 
 void xs_ftpsock_connection_mark(xsMachine *the, void *it, xsMarkRoot markRoot)
@@ -286,14 +293,39 @@ void xs_ftpsock_connection_mark(xsMachine *the, void *it, xsMarkRoot markRoot)
 }
 
 // What a failed preparation leaves: the file closed (only opened, or created empty: the caller
-// deletes what an upload created), the code as the result.
+// deletes what an upload created) or the listing, the code as the result.
 static void connectionUnprepare(xsMachine *the, FtpSockConnection connection, int32_t error)
 {
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
 
-	volumeClose(base->file);
-	base->file = NULL;
+	if (base->file) {
+		volumeClose(base->file);
+		base->file = NULL;
+	}
+	if (base->listing) {
+		ftpListingClose(base->listing);
+		base->listing = NULL;
+	}
 	xsmcSetString(xsResult, (char *)volumeErrorName(error));
+}
+
+// Starts a transfer whose file or listing was just opened (none: `error` says why, as the
+// result): the backend prepares what it needs, then the operation begins.
+static void connectionTransfer(xsMachine *the, FtpSockConnection connection, int32_t error, uint8_t state, xsSlot *idleTimeout, xsSlot *callback)
+{
+	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
+	int32_t result;
+
+	if (!base->file && !base->listing) {
+		xsmcSetString(xsResult, (char *)volumeErrorName(error));
+		return;
+	}
+	result = (kStateReceiveFile == state) ? ftpsockConnectionPrepareReceive(connection) : ftpsockConnectionPrepareSend(connection);
+	if (VOLUME_OK != result) {
+		connectionUnprepare(the, connection, result);
+		return;
+	}
+	connectionBegin(the, connection, state, idleTimeout, callback);
 }
 
 // (path, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
@@ -302,19 +334,22 @@ void xs_ftpsock_connection_send_file(xsMachine *the)
 	FtpSockConnection connection = connectionReady(the, &xsArg(3));
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
 	int error = 0;
-	int32_t result;
 
 	base->file = volumeOpenRead(xsmcToString(xsArg(0)), (uint32_t)xsmcToInteger(xsArg(1)), &error);
-	if (!base->file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	result = ftpsockConnectionPrepareSend(connection);
-	if (VOLUME_OK != result) {
-		connectionUnprepare(the, connection, result);
-		return;
-	}
-	connectionBegin(the, connection, kStateSendFile, &xsArg(2), &xsArg(3));
+	connectionTransfer(the, connection, error, kStateSendFile, &xsArg(2), &xsArg(3));
+}
+
+// (path, format, writable (0 or 1), now, idleTimeout, callback): a folder's listing made natively
+// (ftpsock_listing.h), sent through the buffer as a file is. Undefined, or the code of why the
+// folder did not open.
+void xs_ftpsock_connection_send_listing(xsMachine *the)
+{
+	FtpSockConnection connection = connectionReady(the, &xsArg(5));
+	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
+	int32_t error = 0;
+
+	base->listing = ftpListingOpen(xsmcToString(xsArg(0)), (uint8_t)xsmcToInteger(xsArg(1)), (uint8_t)xsmcToInteger(xsArg(2)), (int64_t)xsmcToNumber(xsArg(3)), &error);
+	connectionTransfer(the, connection, error, kStateSendFile, &xsArg(4), &xsArg(5));
 }
 
 // (path, mode, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
@@ -324,7 +359,6 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
 	const char *mode = xsmcToString(xsArg(1));
 	int append, error = 0;
-	int32_t result;
 
 	if (!c_strcmp(mode, "w"))
 		append = 0;
@@ -333,16 +367,7 @@ void xs_ftpsock_connection_receive_file(xsMachine *the)
 	else
 		xsRangeError("invalid mode");
 	base->file = volumeOpenWrite(xsmcToString(xsArg(0)), append, (uint32_t)xsmcToInteger(xsArg(2)), &error);
-	if (!base->file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
-	result = ftpsockConnectionPrepareReceive(connection);
-	if (VOLUME_OK != result) {
-		connectionUnprepare(the, connection, result);
-		return;
-	}
-	connectionBegin(the, connection, kStateReceiveFile, &xsArg(3), &xsArg(4));
+	connectionTransfer(the, connection, error, kStateReceiveFile, &xsArg(3), &xsArg(4));
 }
 
 // (data, callback): the bytes of an ArrayBuffer (or view), or a string's UTF-8, copied once.
@@ -442,6 +467,10 @@ void ftpsockConnectionSettle(xsMachine *the, FtpSockConnection connection, uint8
 		if (!code && (result < 0))
 			code = volumeErrorName(result);
 	}
+	if (base->listing) {
+		ftpListingClose(base->listing);
+		base->listing = NULL;
+	}
 	ftpsockConnectionEnd(connection, state, code);
 	base->callback = NULL;
 	if (kStateClosed != base->state)
@@ -464,6 +493,15 @@ void ftpsockConnectionSettle(xsMachine *the, FtpSockConnection connection, uint8
 		xsCallFunction2(xsReference(callback), base->obj, xsString((char *)code), xsNumber((xsNumberValue)base->bytes));
 	else
 		xsCallFunction2(xsReference(callback), base->obj, xsUndefined, xsNumber((xsNumberValue)base->bytes));
+}
+
+int32_t ftpsockConnectionRead(FtpSockConnection connection)
+{
+	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
+
+	if (base->listing)
+		return ftpListingRead(base->listing, base->buffer, base->bufferSize);
+	return volumeRead(base->file, base->buffer, base->bufferSize);
 }
 
 void ftpsockConnectionPump(FtpSockConnection connection)

@@ -46,7 +46,8 @@
  *   whatever the flag says (Debian's build too). A zero-copy ring would hold the window's bytes
  *   a second time; this buffer can be small and is reused as soon as tcp_write() returns. The
  *   promise resolves once the stack holds every byte, as on POSIX.
- * - send() (listings) goes the same way from a copy of its bytes.
+ * - sendListing goes the same way, the buffer filled by the listing (ftpsock_listing.c) instead
+ *   of volumeRead(); send() (a file's one LIST line) from a copy of its bytes.
  * - A transfer that fails or is aborted resets the connection (tcp_abort): the peer learns at
  *   once that the data is incomplete, and what was queued for it is freed at once.
  * - receiveFile. tcp_recv() keeps the pbuf chain; the XS thread writes each pbuf straight to the

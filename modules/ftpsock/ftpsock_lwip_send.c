@@ -73,7 +73,7 @@ const char *ftpsockPumpSendFile(xsFtpSockConnection connection)
 			return NULL;			// tcp_sent will report room
 		if (connection->eof)
 			return kSettled;		// the stack holds every byte
-		result = volumeRead(connection->base.file, connection->base.buffer, connection->base.bufferSize);
+		result = ftpsockConnectionRead(connection);
 		if (result < 0)
 			return volumeErrorName(result);
 		connection->base.offset = 0;

@@ -8,8 +8,8 @@
  *   JS sees a completion callback per operation and reads `bytes` from this record. On the
  *   devices the XS heap is a few tens of KiB shared by every session: an ArrayBuffer per
  *   chunk would fragment it and make the collector run per chunk, which costs more time
- *   than the copy itself. Only `send()` copies from JS, once, because listings are small
- *   and made in JS anyway.
+ *   than the copy itself. Only `send()` copies from JS, once (a file's one LIST line); a
+ *   folder's listing is formatted natively into the buffer (ftpsock_listing.c).
  * - Memory. A transfer allocates one buffer (MODDEF_FTPSOCK_BUFFER) when it starts and frees
  *   it when it settles; no allocation per chunk. A POSIX volume file (volumeDescriptor() >= 0)
  *   needs none: sendfile(2) moves pages from the page cache to the socket in the kernel.
@@ -140,8 +140,8 @@ int32_t ftpsockConnectionPrepareSend(FtpSockConnection connection)
 {
 	VolumeFile file = connection->base.file;
 
-	connection->fileDescriptor = volumeDescriptor(file);
-	if ((connection->fileDescriptor < 0) && (VOLUME_OK == volumeReadInPlace(file, NULL, 0))) {
+	connection->fileDescriptor = file ? volumeDescriptor(file) : -1;		// a listing: through the buffer
+	if (file && (connection->fileDescriptor < 0) && (VOLUME_OK == volumeReadInPlace(file, NULL, 0))) {
 		connection->runs = c_malloc(kRunsPerSend * sizeof(struct iovec));
 		if (!connection->runs)
 			return VOLUME_ENOMEM;

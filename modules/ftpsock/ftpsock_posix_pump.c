@@ -68,7 +68,7 @@ const char *ftpsockPumpSendBytes(FtpSockConnection connection)
 	return pumpSendBuffer(connection);
 }
 
-// A file through the buffer, or the bytes of send(): `file` is NULL for the latter.
+// A file or a listing through the buffer, or the bytes of send(): neither for the latter.
 static const char *pumpSendBuffer(xsFtpSockConnection connection)
 {
 	int round;
@@ -77,9 +77,9 @@ static const char *pumpSendBuffer(xsFtpSockConnection connection)
 
 	for (round = 0; round < kRoundsPerWakeup; round++) {
 		if (connection->base.offset == connection->base.length) {
-			if (!connection->base.file)
+			if (!connection->base.file && !connection->base.listing)
 				return kSettled;
-			read = volumeRead(connection->base.file, connection->base.buffer, connection->base.bufferSize);
+			read = ftpsockConnectionRead(connection);
 			if (read < 0)
 				return volumeErrorName(read);
 			if (0 == read)

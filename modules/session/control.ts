@@ -162,6 +162,15 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		this.flush();
 	}
 
+	/** Queues bytes already encoded (a native listing's lines); they must not change afterwards. */
+	writeBytes(bytes: Uint8Array): void {
+		if (this.#closed || this.#ended)
+			return;
+		this.#output.push(bytes);
+		this.#queued += bytes.byteLength;
+		this.flush();
+	}
+
 	/** Closes once queued replies are written. */
 	close(): void {
 		if (this.#closing || this.#closed)

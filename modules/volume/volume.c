@@ -281,3 +281,44 @@ int volumeDescriptor(VolumeFile file)
 		return -1;
 	return gBackend->descriptor(file);
 }
+
+/*
+	C face: directories (native listings)
+*/
+
+VolumeDirectory volumeOpenDirectory(const char *path, int32_t *error)
+{
+	char normal[kVolumePathMax + 1];
+	int32_t result = volumePathCopy(path, normal);
+
+	if (result) {
+		*error = result;
+		return NULL;
+	}
+	return directoryOpen(normal, error);
+}
+
+int32_t volumeReadDirectory(VolumeDirectory directory, VolumeDirectoryEntry *entry)
+{
+	VolumeEntryRecord record;
+	int32_t result;
+
+	if (!directory->open)
+		return VOLUME_ENOTMOUNTED;
+	result = gBackend->readDirectory(directory, &record);
+	if (result <= 0) {
+		directoryRelease(directory);	// done with it: release its state now
+		return result;
+	}
+	entry->size = record.directory ? 0 : record.size;
+	entry->mtime = record.mtime;
+	entry->directory = record.directory;
+	c_strcpy(entry->name, record.name);
+	return 1;
+}
+
+void volumeCloseDirectory(VolumeDirectory directory)
+{
+	directoryRelease(directory);
+	c_free(directory);
+}

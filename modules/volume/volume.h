@@ -57,6 +57,27 @@ int volumeDescriptor(VolumeFile file);
 // shows its new contents, as a later volumeRead would.
 int32_t volumeReadInPlace(VolumeFile file, const void **data, uint32_t size);
 
+// Directories, for native listings (ftpsock's): the entries of a folder, without "." and "..",
+// in no particular order (on a POSIX volume, symlinks and special files are left out).
+struct VolumeDirectoryRecord;
+
+typedef struct {
+	int64_t size;			// bytes; 0 for a directory
+	int64_t mtime;			// seconds since the epoch (UTC); 0 when unknown
+	uint8_t directory;
+	char name[255 + 1];		// the last path component, NUL-terminated
+} VolumeDirectoryEntry;
+
+// Returns NULL and sets *error on failure (VOLUME_ENOTDIR for a file).
+struct VolumeDirectoryRecord *volumeOpenDirectory(const char *path, int32_t *error);
+
+// Returns 1 with `entry` filled, 0 at the end, or a negative VOLUME_E* code (VOLUME_ENOTMOUNTED
+// once the volume was unmounted under the directory).
+int32_t volumeReadDirectory(struct VolumeDirectoryRecord *directory, VolumeDirectoryEntry *entry);
+
+// Releases the directory's state and frees it.
+void volumeCloseDirectory(struct VolumeDirectoryRecord *directory);
+
 // The name of a VOLUME_E* code, e.g. "ENOSPC".
 const char *volumeErrorName(int32_t code);
 

@@ -5,9 +5,12 @@
  * - Listing. Reading each entry's modification time by path (lfs_getattr) looked the path up
  *   again: a scan of the directory per entry, so a listing was quadratic (8 listings/s of
  *   500 entries on the host). volumeLfsDirAttribute reads the attribute from the metadata
- *   pair that lfs_dir_read has just read the entry from.
+ *   pair that lfs_dir_read has just read the entry from. volumeLfsDirRead goes further: it
+ *   reads an entry's name, size and time in one backward scan of the pair's log, where
+ *   lfs_dir_read and that attribute scanned it three times.
  * - Stat. lfs_stat and lfs_getattr each look the path up; volumeLfsStat does it once.
- * - Cached reads (the Linux host, as comparing below): see volumeRead.
+ * - Cached reads (the Linux host, as comparing below): see volumeRead. A metadata log read
+ *   backwards (each entry of a listing) fills the read cache with the log at once.
  * - Reads in place (the image on the Linux host): volumeLfsFileRun locates a file's bytes in
  *   its data blocks as lfs_file_read does, without copying them, so they can be sent from
  *   the image's mapping.
@@ -55,6 +58,26 @@ static inline int volumeRead(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t 
 			*(uint8_t *)buffer = *from;
 		else
 			c_memcpy(buffer, from, size);
+		return 0;
+	}
+	if ((block == rcache->block) && (off < rcache->off) && (block < lfs->cfg->block_count) && (size <= lfs->cfg->cache_size)
+			&& (!pcache || (block != pcache->block) || (off + size <= pcache->off) || (off >= pcache->off + pcache->size))) {
+		// Just before the cached bytes: a metadata log read backwards (lfs_dir_getslice, for
+		// each entry of a listing, from the log's end). LittleFS would load read_size bytes
+		// (its hint is a tag's 4) and miss again 16 bytes on; this loads the cache's size
+		// ending with the bytes asked for, the whole log at once. The bytes the prog cache
+		// holds are always answered from it first, as LittleFS's own loads also assume.
+		lfs_off_t end = lfs_min(lfs_alignup(off + size, lfs->cfg->read_size), lfs->cfg->block_size);
+		lfs_off_t start = (end > lfs->cfg->cache_size) ? (end - lfs->cfg->cache_size) : 0;
+		int error = lfs->cfg->read(lfs->cfg, block, start, rcache->buffer, end - start);
+		if (error) {
+			rcache->block = (lfs_block_t)-1;		// LFS_BLOCK_NULL (lfs.c, included below): nothing cached
+			return error;
+		}
+		rcache->block = block;
+		rcache->off = start;
+		rcache->size = end - start;
+		c_memcpy(buffer, &rcache->buffer[off - start], size);
 		return 0;
 	}
 	return lfsReadCached(lfs, pcache, rcache, hint, block, off, buffer, size);
@@ -114,19 +137,116 @@ static lfs_ssize_t getAttribute(lfs_t *lfs, lfs_mdir_t *dir, uint16_t id, uint8_
 	return lfs_tag_size(tag);
 }
 
-lfs_ssize_t volumeLfsDirAttribute(lfs_t *lfs, lfs_dir_t *dir, uint8_t type, void *buffer, lfs_size_t size)
-{
-	lfs_ssize_t result;
+// LittleFS's lfs_bd_read, or where it is replaced (the host), its replacement
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+	#define readBlock volumeRead
+#else
+	#define readBlock lfs_bd_read
+#endif
 
-	// lfs_dir_rawread leaves `dir->m` on the pair it read the entry from, and `dir->id` one past
-	if ((dir->pos < 3) || (0 == dir->id))
-		return LFS_ERR_INVAL;
-	result = LFS_LOCK(lfs->cfg);
+// lfs_dir_getinfo's two lookups (name, struct) and getAttribute's one, in one backward scan of
+// the pair's log: lfs_dir_getslice's, for the three tags at once. They share the splices they
+// step over (which depend on the id alone), so each finds what its own scan would have.
+// Returns 0, LFS_ERR_NOENT (no such entry: skipped, as lfs_dir_rawread skips it), or an error.
+static int getEntry(lfs_t *lfs, const lfs_mdir_t *dir, uint16_t id, struct lfs_info *info,
+		uint8_t type, void *buffer, lfs_size_t size, lfs_ssize_t *attributeSize)
+{
+	const lfs_tag_t masks[3] = {LFS_MKTAG(0x780, 0x3ff, 0), LFS_MKTAG(0x700, 0x3ff, 0), LFS_MKTAG(0x7ff, 0x3ff, 0)};
+	const lfs_tag_t gtags[3] = {
+		LFS_MKTAG(LFS_TYPE_NAME, id, lfs->name_max + 1),
+		LFS_MKTAG(LFS_TYPE_STRUCT, id, sizeof(struct lfs_ctz)),
+		LFS_MKTAG(LFS_TYPE_USERATTR + type, id, lfs_min(size, lfs->attr_max))
+	};
+	struct lfs_ctz ctz;
+	void *buffers[3] = {info->name, &ctz, buffer};
+	const lfs_size_t sizes[3] = {lfs->name_max + 1, sizeof(ctz), lfs_min(size, lfs->attr_max)};
+	lfs_stag_t found[3] = {LFS_ERR_NOENT, LFS_ERR_NOENT, LFS_ERR_NOENT};
+	unsigned pending = 7, i;
+	lfs_off_t off = dir->off;
+	lfs_tag_t ntag = dir->etag;
+	lfs_stag_t gdiff = 0;
+
+	if (lfs_gstate_hasmovehere(&lfs->gdisk, dir->pair) && (lfs_tag_id(lfs->gdisk.tag) <= id))
+		gdiff -= LFS_MKTAG(0, 1, 0);		// synthetic moves
+	while (pending && (off >= sizeof(lfs_tag_t) + lfs_tag_dsize(ntag))) {
+		lfs_tag_t tag = ntag;
+		int error;
+
+		off -= lfs_tag_dsize(ntag);
+		error = readBlock(lfs, NULL, &lfs->rcache, sizeof(ntag), dir->pair[0], off, &ntag, sizeof(ntag));
+		if (error)
+			return error;
+		ntag = (lfs_frombe32(ntag) ^ tag) & 0x7fffffff;
+		if ((LFS_TYPE_SPLICE == lfs_tag_type1(tag)) && (lfs_tag_id(tag) <= lfs_tag_id(gtags[0] - gdiff))) {
+			if (tag == (LFS_MKTAG(LFS_TYPE_CREATE, 0, 0) | (LFS_MKTAG(0, 0x3ff, 0) & (gtags[0] - gdiff))))
+				break;		// where the entry was created: what is still pending does not exist
+			gdiff += LFS_MKTAG(0, lfs_tag_splice(tag), 0);
+		}
+		for (i = 0; i < 3; i++) {
+			lfs_size_t diff;
+			if (!(pending & (1u << i)) || ((masks[i] & tag) != (masks[i] & (gtags[i] - gdiff))))
+				continue;
+			pending &= ~(1u << i);
+			if (lfs_tag_isdelete(tag))
+				continue;
+			diff = lfs_min(lfs_tag_size(tag), sizes[i]);
+			error = readBlock(lfs, NULL, &lfs->rcache, diff, dir->pair[0], off + sizeof(tag), buffers[i], diff);
+			if (error)
+				return error;
+			c_memset((uint8_t *)buffers[i] + diff, 0, sizes[i] - diff);
+			found[i] = tag + gdiff;
+		}
+	}
+	if ((found[0] < 0) || (found[1] < 0))
+		return LFS_ERR_NOENT;
+	info->type = lfs_tag_type3(found[0]);
+	lfs_ctz_fromle32(&ctz);
+	if (LFS_TYPE_CTZSTRUCT == lfs_tag_type3(found[1]))
+		info->size = ctz.size;
+	else if (LFS_TYPE_INLINESTRUCT == lfs_tag_type3(found[1]))
+		info->size = lfs_tag_size(found[1]);
+	*attributeSize = (found[2] < 0) ? LFS_ERR_NOATTR : (lfs_ssize_t)lfs_tag_size(found[2]);
+	return 0;
+}
+
+int volumeLfsDirRead(lfs_t *lfs, lfs_dir_t *dir, struct lfs_info *info, uint8_t type, void *buffer, lfs_size_t size, lfs_ssize_t *attributeSize)
+{
+	int result = LFS_LOCK(lfs->cfg);
+
 	if (result)
 		return result;
-	result = getAttribute(lfs, &dir->m, dir->id - 1, type, buffer, size);
+	*attributeSize = LFS_ERR_NOATTR;
+	if (dir->pos < 2) {
+		result = lfs_dir_rawread(lfs, dir, info);		// "." and ".."
+		LFS_UNLOCK(lfs->cfg);
+		return result;
+	}
+	c_memset(info, 0, sizeof(*info));
+	for (;;) {
+		if (dir->id == dir->m.count) {
+			if (!dir->m.split) {
+				LFS_UNLOCK(lfs->cfg);
+				return 0;
+			}
+			result = lfs_dir_fetch(lfs, &dir->m, dir->m.tail);
+			if (result) {
+				LFS_UNLOCK(lfs->cfg);
+				return result;
+			}
+			dir->id = 0;
+		}
+		result = getEntry(lfs, &dir->m, dir->id, info, type, buffer, size, attributeSize);
+		if (result && (LFS_ERR_NOENT != result)) {
+			LFS_UNLOCK(lfs->cfg);
+			return result;
+		}
+		dir->id += 1;
+		if (LFS_ERR_NOENT != result)
+			break;
+	}
+	dir->pos += 1;
 	LFS_UNLOCK(lfs->cfg);
-	return result;
+	return 1;
 }
 
 int volumeLfsStat(lfs_t *lfs, const char *path, struct lfs_info *info, uint8_t type, void *buffer, lfs_size_t size, lfs_ssize_t *attributeSize)

@@ -6,9 +6,10 @@
 
 #include "lfs.h"
 
-// The custom attribute `type` of the entry the last lfs_dir_read of `dir` returned (not "."
-// or ".."). Returns its size, LFS_ERR_NOATTR, or another negative LFS_ERR_*.
-lfs_ssize_t volumeLfsDirAttribute(lfs_t *lfs, lfs_dir_t *dir, uint8_t type, void *buffer, lfs_size_t size);
+// lfs_dir_read, with the custom attribute `type` of the entry read in the same scan of its
+// metadata (*attributeSize: its size, or LFS_ERR_NOATTR). Returns 1 with an entry, 0 at the
+// end, or a negative LFS_ERR_*.
+int volumeLfsDirRead(lfs_t *lfs, lfs_dir_t *dir, struct lfs_info *info, uint8_t type, void *buffer, lfs_size_t size, lfs_ssize_t *attributeSize);
 
 // lfs_stat and lfs_getattr in one lookup of `path`. *attributeSize is the attribute's size,
 // or LFS_ERR_NOATTR. Returns 0 or a negative LFS_ERR_*.

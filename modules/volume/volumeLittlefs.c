@@ -393,8 +393,11 @@ static int32_t littlefsReadDirectory(VolumeDirectory it, VolumeEntry entry)
 	uint8_t bytes[kVolumeTimeSize];
 	int result;
 
+	lfs_ssize_t attributeSize;
+
+	// the time from the same scan of the metadata: by path, each entry was a scan of the directory
 	do {
-		result = lfs_dir_read(&gLittlefs->lfs, &directory->dir, &info);
+		result = volumeLfsDirRead(&gLittlefs->lfs, &directory->dir, &info, kVolumeTimeAttribute, bytes, sizeof(bytes), &attributeSize);
 		if (result <= 0)
 			return toVolumeError(result);
 	} while (!c_strcmp(info.name, ".") || !c_strcmp(info.name, ".."));
@@ -402,8 +405,7 @@ static int32_t littlefsReadDirectory(VolumeDirectory it, VolumeEntry entry)
 	c_strcpy(entry->name, info.name);
 	entry->directory = LFS_TYPE_DIR == info.type;
 	entry->size = entry->directory ? 0 : info.size;
-	// from the metadata just read: by path, each entry was a scan of the directory
-	entry->mtime = toTime(bytes, volumeLfsDirAttribute(&gLittlefs->lfs, &directory->dir, kVolumeTimeAttribute, bytes, sizeof(bytes)));
+	entry->mtime = toTime(bytes, attributeSize);
 	return 1;
 }
 

@@ -58,5 +58,7 @@ void fakeVolumeSetCapacity(uint32_t bytes);			// ENOSPC past it; 0 = none
 typedef void (*FakeVolumeHook)(int writing, uint32_t length, uint32_t position);
 void fakeVolumeSetHook(FakeVolumeHook hook);
 int fakeVolumeOpenFiles(void);
+// The time of every entry a directory lists: 2023-11-14T22:13:20Z.
+#define kFakeVolumeTime (1700000000)
 
 #endif

@@ -207,3 +207,51 @@ const char *volumeErrorName(int32_t code)
 		default: return "EIO";
 	}
 }
+
+// Directories (native listings): the files whose path is `path` + "/" + a name without "/",
+// newest first (the order the list keeps), each with size and a fixed time.
+struct VolumeDirectoryRecord {
+	char path[128];
+	FakeFile next;
+};
+
+struct VolumeDirectoryRecord *volumeOpenDirectory(const char *path, int32_t *error)
+{
+	struct VolumeDirectoryRecord *directory;
+
+	fakeCheckThread("volumeOpenDirectory");
+	directory = calloc(1, sizeof(struct VolumeDirectoryRecord));
+	if (!directory)
+		abort();
+	snprintf(directory->path, sizeof(directory->path), "%s", path);
+	directory->next = gFiles;
+	gOpen++;
+	*error = VOLUME_OK;
+	return directory;
+}
+
+int32_t volumeReadDirectory(struct VolumeDirectoryRecord *directory, VolumeDirectoryEntry *entry)
+{
+	size_t length = strlen(directory->path);
+
+	fakeCheckThread("volumeReadDirectory");
+	while (directory->next) {
+		FakeFile file = directory->next;
+		directory->next = file->next;
+		if (strncmp(file->path, directory->path, length) || ('/' != file->path[length]) || strchr(file->path + length + 1, '/'))
+			continue;
+		snprintf(entry->name, sizeof(entry->name), "%s", file->path + length + 1);
+		entry->size = file->size;
+		entry->mtime = kFakeVolumeTime;
+		entry->directory = 0;
+		return 1;
+	}
+	return 0;
+}
+
+void volumeCloseDirectory(struct VolumeDirectoryRecord *directory)
+{
+	fakeCheckThread("volumeCloseDirectory");
+	gOpen--;
+	free(directory);
+}

@@ -386,13 +386,20 @@ void fakeThrow(xsMachine *the, xsSlot exception)
 	longjmp(the->jump->buffer, 1);
 }
 
-void fakeThrowError(xsMachine *the, const char *kind, const char *message)
+void fakeThrowError(xsMachine *the, const char *kind, const char *format, ...)
 {
 	xsSlot slot;
+	va_list arguments;
+	int length;
 
 	memset(&slot, 0, sizeof(slot));
 	slot.kind = xsStringType;
-	snprintf(slot.text, sizeof(slot.text), "%s: %s", kind, message);
+	length = snprintf(slot.text, sizeof(slot.text), "%s: ", kind);
+	if ((length > 0) && ((size_t)length < sizeof(slot.text))) {
+		va_start(arguments, format);
+		vsnprintf(slot.text + length, sizeof(slot.text) - (size_t)length, format, arguments);
+		va_end(arguments);
+	}
 	fakeThrow(the, slot);
 }
 

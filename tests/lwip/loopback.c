@@ -63,6 +63,7 @@ void xs_ftpsock_connection_destructor(void *data);
 void xs_ftpsock_connection_send_file(xsMachine *the);
 void xs_ftpsock_connection_receive_file(xsMachine *the);
 void xs_ftpsock_connection_send(xsMachine *the);
+void xs_ftpsock_connection_send_listing(xsMachine *the);
 void xs_ftpsock_connection_abort(xsMachine *the);
 void xs_ftpsock_connection_close(xsMachine *the);
 void xs_ftpsock_connection_get_remoteAddress(xsMachine *the);
@@ -866,6 +867,73 @@ static void sendFileOfSize(uint32_t size, uint32_t offset)
 	free(bytes);
 }
 
+// A folder's listing made natively (ftpsock_listing.c) and sent through the backend's buffer:
+// many lines, long names, so lines are split between buffers.
+static void sendListing(int format, int writable)
+{
+	Listener listener;
+	Peer *peer = peerNew();
+	Outcome outcome;
+	xsSlot *connection;
+	xsSlot args[6];
+	char name[96], *expected;
+	uint32_t length = 0, capacity = 300 * 200;
+	const char *code;
+	Peer copy;
+	int i;
+
+	expected = malloc(capacity);
+	if (!expected)
+		abort();
+	// the fake volume lists the newest file first
+	for (i = 299; i >= 0; i--) {
+		snprintf(name, sizeof(name), "/listed/entry %03d %.*s", i, i % 60, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+		if (1 == format)
+			length += snprintf(expected + length, capacity - length, "%s\r\n", name + 8);
+		else
+			length += snprintf(expected + length, capacity - length, "type=file;size=%d;modify=20231114221320;perm=%s; %s\r\n", i * 3, writable ? "adfrw" : "r", name + 8);
+	}
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "/listed/entry %03d %.*s", i, i % 60, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+		fakeVolumePut(name, expected, (uint32_t)i * 3);
+	}
+	fakeVolumePut("/listed/sub/not-listed", "x", 1);
+	fakeVolumePut("/elsewhere", "x", 1);
+	connection = passive(&listener, peer, &gClientAddress);
+	if (!connection) {
+		free(expected);
+		return;
+	}
+	args[0] = argString("/listed");
+	args[1] = argNumber(format);
+	args[2] = argNumber(writable);
+	args[3] = argNumber(kFakeVolumeTime + 60);
+	args[4] = argNumber(0);
+	code = invokeOperation(xs_ftpsock_connection_send_listing, connection, 6, args, &outcome);
+	CHECK(!code, "sendListing: %s", code);
+	CHECK(fakeServiceUntil(outcomeDone, &outcome, kTimeout), "sendListing did not settle");
+	CHECK(!outcome.code[0], "sendListing rejected: %s", outcome.code);
+	CHECK(outcome.bytes == length, "sendListing resolved %g, expected %u", outcome.bytes, length);
+	CHECK(closedCleanly(connection), "not collectable after close");
+	CHECK(fakeServiceUntil(peerEnded, peer, kTimeout), "no FIN");
+	copy = peerRead(peer);
+	CHECK(!copy.reset, "reset (%d) instead of FIN", copy.error);
+	CHECK(copy.receivedLength == length, "client received %u of %u", copy.receivedLength, length);
+	CHECK(sameBytes(copy.received, (const uint8_t *)expected, length), "client received other bytes");
+	peerClose(peer);
+	fakeCollect(listener.object);
+	free(expected);
+}
+
+static void testSendListings(void)
+{
+	sendListing(1, 1);
+	if (!gFailed)
+		sendListing(2, 1);
+	if (!gFailed)
+		sendListing(2, 0);
+}
+
 static void testSendFiles(void)
 {
 	static const uint32_t sizes[] = { 0, 1, 1460, MODDEF_FTPSOCK_BUFFER, MODDEF_FTPSOCK_BUFFER + 1, 65536 + 7, (1024 * 1024) + 3 };
@@ -1576,6 +1644,7 @@ int main(void)
 	run("localAddressFor: the address of the netif that routes to the remote", testLocalAddress);
 	run("sendFile: 0 B to 1 MiB through a passive connection, then FIN", testSendFiles);
 	run("sendFile from an offset", testSendFileFromOffset);
+	run("sendListing: NLST and MLSD lines of 300 entries made natively, split across buffers", testSendListings);
 	run("sendFile: a client that stops reading stops the send and the reads from flash", testSendFileFlowControl);
 	run("receiveFile: 0 B to 1 MiB, then FIN from the server", testReceiveFiles);
 	run("receiveFile: a slow flash holds the client back by one TCP window", testReceiveSlowFlash);

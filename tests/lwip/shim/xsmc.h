@@ -92,7 +92,7 @@ xsSlot fakeNumber(double value);
 xsSlot fakeUndefined(void);
 void fakeCall(xsMachine *the, xsSlot function, xsSlot thisSlot, int argc, ...);
 void fakeThrow(xsMachine *the, xsSlot exception) __attribute__((noreturn));
-void fakeThrowError(xsMachine *the, const char *kind, const char *message) __attribute__((noreturn));
+void fakeThrowError(xsMachine *the, const char *kind, const char *format, ...) __attribute__((noreturn, format(printf, 3, 4)));
 void fakeAbort(xsMachine *the, const char *why) __attribute__((noreturn));
 
 #define xsThis (the->thisSlot)
@@ -114,6 +114,7 @@ void fakeAbort(xsMachine *the, const char *why) __attribute__((noreturn));
 #define xsmcSetHostData(_SLOT, _DATA) fakeSetHostData(the, &(_SLOT), _DATA)
 #define xsmcGetHostDataValidate(_SLOT, _VALIDATOR) fakeGetHostDataValidate(the, &(_SLOT), _VALIDATOR)
 #define xsmcGetBufferReadable(_SLOT, _DATA, _COUNT) fakeGetBuffer(the, &(_SLOT), _DATA, _COUNT)
+#define xsmcGetBufferWritable(_SLOT, _DATA, _COUNT) fakeGetBuffer(the, &(_SLOT), _DATA, _COUNT)
 #define xsSetHostHooks(_SLOT, _HOOKS) fakeSetHostHooks(the, &(_SLOT), _HOOKS)
 #define xsRemember(_SLOT) fakeRemember(the, &(_SLOT))
 #define xsForget(_SLOT) fakeForget(the, &(_SLOT))
@@ -127,9 +128,10 @@ void fakeAbort(xsMachine *the, const char *why) __attribute__((noreturn));
 #define xsCallFunction1(_FUNCTION, _THIS, _A) fakeCall(the, _FUNCTION, _THIS, 1, _A)
 #define xsCallFunction2(_FUNCTION, _THIS, _A, _B) fakeCall(the, _FUNCTION, _THIS, 2, _A, _B)
 
-#define xsUnknownError(_MESSAGE) fakeThrowError(the, "Error", _MESSAGE)
-#define xsTypeError(_MESSAGE) fakeThrowError(the, "TypeError", _MESSAGE)
-#define xsRangeError(_MESSAGE) fakeThrowError(the, "RangeError", _MESSAGE)
+// A format and its arguments, as XS's (ftpsock_listing_xs.c throws a volume code with "%s")
+#define xsUnknownError(...) fakeThrowError(the, "Error", __VA_ARGS__)
+#define xsTypeError(...) fakeThrowError(the, "TypeError", __VA_ARGS__)
+#define xsRangeError(...) fakeThrowError(the, "RangeError", __VA_ARGS__)
 #define xsThrow(_SLOT) fakeThrow(the, _SLOT)
 
 #define xsTry \
