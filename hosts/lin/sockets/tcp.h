@@ -42,7 +42,6 @@ void xs_lin_listener_destructor(void *data);
 #define kTCPPeerGraceMin (500)
 #define kTCPPeerGraceMax (20000)
 #define kTCPPeerGraceDefault (2000)		// when the kernel tells no round trip
-#define kTCPPeerCalmStep (50)			// µs between the two looks at the machine for a local peer
 
 /*
 	TCP

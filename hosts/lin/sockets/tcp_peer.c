@@ -53,8 +53,7 @@ struct TCPInfoRecord {
 // jitter, which grows with its round trip. So: a constant for the client, plus half the
 // connection's smallest round trip (the smoothed tcpi_rtt is no measure here: a client's
 // delayed ACKs of replies inflate it, to about 5 ms on loopback), capped; extended on a busy
-// machine, ended early for a peer on this machine when it is calm (tcpPeerWaited).
-// FTPD_CLOSE_GRACE_US sets a fixed grace instead, never extended nor ended early.
+// machine (tcpPeerWaited). FTPD_CLOSE_GRACE_US sets a fixed grace instead, never extended.
 static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 {
 	static int32_t forced = -2;		// -2: not read yet, -1: not set
@@ -84,52 +83,6 @@ static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 	return tcp->peerGrace;
 }
 
-// Whether the peer is on this machine (a loopback address, or the connection's own local one):
-// then it competes with this server for the CPUs, and tcpPeerCalm says whether it may be
-// between the closes of its two connections.
-static uint8_t tcpPeerLocal(TCP tcp)
-{
-	if (!tcp->hasAddresses)
-		return 0;
-	if (127 == (ntohl(tcp->remote.sin_addr.s_addr) >> 24))
-		return 1;
-	return tcp->remote.sin_addr.s_addr == tcp->local.sin_addr.s_addr;
-}
-
-// Whether no task waits for a CPU now: the kernel's count of runnable tasks, every CPU's,
-// this server included (/proc/loadavg's fourth field, "running/total", counted at the read)
-// is at most the number of CPUs. A client dying on this machine between the closes of its two
-// connections is runnable: it is then running, and closes the other within microseconds, or
-// waiting for a CPU, and then counted beyond the CPUs' number, unless it waits behind this
-// server on its CPU while another CPU idles, and gets the CPU back as soon as this server
-// sleeps between two looks. Any doubt (the file unreadable) answers no. One pread per look;
-// the file stays open.
-static uint8_t tcpPeerCalm(void)
-{
-	static int fd = -2;
-	static long processors = 0;
-	char text[128], *slash, *c;
-	ssize_t length;
-	long running = 0, scale = 1;
-
-	if (-2 == fd) {
-		fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-		processors = sysconf(_SC_NPROCESSORS_ONLN);
-	}
-	if ((fd < 0) || (processors < 1))
-		return 0;
-	length = pread(fd, text, sizeof(text) - 1, 0);
-	if (length <= 0)
-		return 0;
-	text[length] = 0;
-	slash = strchr(text, '/');		// "0.01 0.05 0.10 1/123 4567"
-	if (!slash)
-		return 0;
-	for (c = slash - 1; (c >= text) && (*c >= '0') && (*c <= '9'); c--, scale *= 10)
-		running += (*c - '0') * scale;
-	return (c < (slash - 1)) && (running <= processors);
-}
-
 // The pending waits, earliest first, behind one timerfd and one fd watch for the process,
 // made at the first wait and kept: a timerfd and a watch per wait cost five more system calls
 // per upload (GLib wakes its own loop through its eventfd when a watch comes and goes).
@@ -142,7 +95,6 @@ struct TCPPeerWaitRecord {
 	gint64			due;			// of the next look
 	gint64			end;			// of the grace
 	uint8_t			extend;			// the grace may be extended on a busy machine (not a forced one)
-	uint8_t			calm;			// a peer on this machine, and the check found no task waiting for a CPU
 };
 typedef struct TCPPeerWaitRecord TCPPeerWaitRecord;
 typedef struct TCPPeerWaitRecord *TCPPeerWait;
@@ -192,16 +144,6 @@ gboolean tcpPeerWaited(gint fd, GIOCondition condition, gpointer data)
 		gint64 late = now - wait->due;
 
 		gTCPPeerWaits = wait->next;
-		// A local peer whose check found no task waiting for a CPU: if this second look,
-		// kTCPPeerCalmStep later, finds none either, a client dying between its two closes was
-		// running at the first, or got the CPU back while this server slept, and its other
-		// close would have arrived by now; it is not dying. Else the whole grace.
-		if (open && wait->calm && (now < wait->end) && !tcpPeerCalm()) {
-			wait->calm = 0;
-			wait->due = wait->end;
-			tcpPeerInsert(wait);
-			continue;
-		}
 		// Woken late, by half the grace or more: the machine is so busy that a client dying
 		// on it (one on loopback) may not have had the CPU to close its other socket either.
 		// The grace goes on for as long again, within the bound.
@@ -267,11 +209,7 @@ void xs_tcppeer_confirm(xsMachine *the)
 	// at least one wait, however short: a client this server's wakeup took the CPU from gets it back
 	if (wait->end <= now)
 		wait->end = now + 1;
-	// A local peer, on a machine where no task waits for a CPU now: a second look, shortly,
-	// may end the grace (tcpPeerWaited). Not with a fixed grace (FTPD_CLOSE_GRACE_US, which is
-	// never extended either). A busy machine costs one look here, and one wakeup as before.
-	wait->calm = wait->extend && tcpPeerLocal(tcp) && tcpPeerCalm();
-	wait->due = (wait->calm && ((now + kTCPPeerCalmStep) < wait->end)) ? (now + kTCPPeerCalmStep) : wait->end;
+	wait->due = wait->end;
 	wait->the = the;
 	wait->tcp = tcp;
 	tcpHold(tcp);
