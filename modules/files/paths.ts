@@ -20,6 +20,9 @@ export function resolvePath(cwd: string, argument: string): string | PathProblem
 	// includes(), not a RegExp: XS compiles a literal each time it runs, on every command
 	if (argument.includes("\0") || argument.includes("\r") || argument.includes("\n"))
 		return "invalid name";
+	// the usual argument, a name in the current folder: nothing to fold
+	if (isPlainName(argument))
+		return checkLength((cwd === "/") ? "/" + argument : cwd + "/" + argument);
 	const text = argument.replaceAll("\\", "/");
 	const parts = text.startsWith("/") ? [] : cwd.split("/").filter(p => p.length > 0);
 	for (const part of text.split("/")) {
@@ -30,8 +33,17 @@ export function resolvePath(cwd: string, argument: string): string | PathProblem
 		else
 			parts.push(part);
 	}
-	const path = "/" + parts.join("/");
-	if (utf8Length(path) > MAX_PATH)
+	return checkLength("/" + parts.join("/"));
+}
+
+/** A name with no separator, and not "." or "..". */
+function isPlainName(argument: string): boolean {
+	return (argument.length > 0) && !argument.includes("/") && !argument.includes("\\") && (argument !== ".") && (argument !== "..");
+}
+
+function checkLength(path: string): string | PathProblem {
+	// a character is at most 3 UTF-8 bytes (4 for a pair of 2): short paths need no count
+	if ((path.length * 3 > MAX_PATH) && (utf8Length(path) > MAX_PATH))
 		return "too long";
 	return path;
 }

@@ -127,9 +127,9 @@ export class FtpServer implements ServerContext {
 		// run() never rejects and leaves the registry itself (ended()): no handler to keep per session
 		void session.run();
 		if (!this.#sweeper) {
-			// a tenth of the shorter timeout, within 50 ms..1 s: a deadline is met to within that
+			// a tenth of the shortest timeout, within 50 ms..1 s: a deadline is met to within that
 			const o = this.options;
-			const interval = Math.min(1000, Math.max(50, Math.min(o.loginTimeout, o.idleTimeout) / 10));
+			const interval = Math.min(1000, Math.max(50, Math.min(o.loginTimeout, o.idleTimeout, o.passiveTimeout) / 10));
 			this.#sweeper = Timer.repeat(() => this.sweep(), interval);
 		}
 	}

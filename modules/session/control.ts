@@ -156,9 +156,18 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	write(text: string): void {
 		if (this.#closed || this.#ended)
 			return;
-		const bytes = new Uint8Array(encodeUTF8(text));
-		this.#output.push(bytes);
-		this.#queued += bytes.byteLength;
+		const buffer = encodeUTF8(text);
+		const length = buffer.byteLength;
+		// the usual case: nothing queued and room for all of it, straight to the socket
+		if (!this.#output.length && (length <= this.#writable) && !this.#closing) {
+			this.#writable -= length;
+			const room = (this.#socket.write(buffer) as unknown);
+			if (typeof room === "number")
+				this.#writable = room;
+			return;
+		}
+		this.#output.push(new Uint8Array(buffer));
+		this.#queued += length;
 		this.flush();
 	}
 

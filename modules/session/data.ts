@@ -11,7 +11,6 @@
  * Nothing here is an async function: each would stay suspended, at about 42 slots, for as
  * long as the command waits. What may have to wait returns a promise, or its result at once.
  */
-import Timer from "timer";
 import {DataConnection, DataListener, localAddressFor} from "ftpsock";
 import type {DataChannelPool, Holder, Ticket} from "../datachannel/pool";
 import type {HostPort} from "../protocol/address";
@@ -45,7 +44,8 @@ export class SessionData implements Holder {
 	#accepted: DataConnection | undefined;
 	#acceptWaiter: ((connection: DataConnection | undefined, aborted?: boolean) => void) | undefined;
 	#active: HostPort | undefined;
-	#timer: Timer | undefined;
+	/** ms since the epoch when an unused passive listener is released; undefined when none waits */
+	#passiveDeadline: number | undefined;
 	#connection: DataConnection | undefined;
 	/** the pool took the channel back before a transfer used it: said in the next 425 */
 	#revoked = false;
@@ -97,7 +97,7 @@ export class SessionData implements Holder {
 			peer: this.#owner.remoteAddress,
 			onConnect: (connection: DataConnection) => {
 				this.#listener = undefined;
-				this.clearTimer();
+				this.#passiveDeadline = undefined;
 				if (this.#acceptWaiter) {
 					const waiter = this.#acceptWaiter;
 					this.#acceptWaiter = undefined;
@@ -110,12 +110,8 @@ export class SessionData implements Holder {
 			onError: (code: string) => log.warn(`${this.#owner.label}: passive listener: ${code}`),
 		});
 		this.#listener = listener;
-		this.clearTimer();
-		this.#timer = Timer.set(() => {
-			this.#timer = undefined;
-			log.info(`${this.#owner.label}: passive listener unused, released`);
-			this.release();
-		}, settings.passiveTimeout);
+		// met by the server's sweep (expire()): no timer set and cleared per PASV
+		this.#passiveDeadline = Date.now() + settings.passiveTimeout;
 		const host = settings.host;
 		const address = ((host !== "0.0.0.0") ? host : undefined) ?? localAddress ?? localAddressFor(this.#owner.remoteAddress);
 		return {address, port: listener.port};
@@ -190,9 +186,16 @@ export class SessionData implements Holder {
 		this.release();
 	}
 
+	/** Releases a passive listener nobody connected to within the passive timeout (`now`: ms since the epoch). */
+	expire(now: number): void {
+		if ((undefined === this.#passiveDeadline) || (now < this.#passiveDeadline))
+			return;
+		log.info(`${this.#owner.label}: passive listener unused, released`);
+		this.release();
+	}
+
 	/** Closes everything and gives the channel back to the pool. */
 	release(): void {
-		this.clearTimer();
 		this.dropEndpoints();
 		if (this.#connection) {
 			this.#connection.close();
@@ -211,7 +214,7 @@ export class SessionData implements Holder {
 
 	private dropEndpoints(): void {
 		// the passive timeout belongs to the listener: left armed after PORT, it would end the active transfer
-		this.clearTimer();
+		this.#passiveDeadline = undefined;
 		this.#listener?.close();
 		this.#listener = undefined;
 		this.#accepted?.close();
@@ -221,13 +224,6 @@ export class SessionData implements Holder {
 			const waiter = this.#acceptWaiter;
 			this.#acceptWaiter = undefined;
 			waiter(undefined);
-		}
-	}
-
-	private clearTimer(): void {
-		if (this.#timer) {
-			Timer.clear(this.#timer);
-			this.#timer = undefined;
 		}
 	}
 }

@@ -406,8 +406,9 @@ export class Session {
 		this.#deadline = undefined;
 	}
 
-	/** Closes the session with 421 when its deadline has passed (`now`: ms since the epoch). */
+	/** Closes the session with 421 when its deadline has passed, and a passive listener left unused past its own (`now`: ms since the epoch). */
 	expire(now: number): void {
+		this.data.expire(now);
 		if ((undefined === this.#deadline) || (now < this.#deadline))
 			return;
 		this.#deadline = undefined;

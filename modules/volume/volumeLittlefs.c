@@ -10,6 +10,7 @@
  * read, prog and lookahead buffers; each open file's cache), so lfs_malloc is never called
  * and an open file costs one allocation.
  */
+#include <stddef.h>
 #include "lfs.h"
 #include "volumeDevice.h"
 #include "volumeLfs.h"
@@ -248,13 +249,15 @@ static int32_t littlefsSetTime(const char *path, int64_t mtime)
 
 static VolumeFile littlefsOpenFile(const char *path, uint8_t mode, int32_t *error)
 {
-	LittlefsFile file = c_calloc(1, sizeof(LittlefsFileRecord));
+	// not calloc: LittleFS fills the cache itself when it opens the file (4 KiB set twice per open)
+	LittlefsFile file = c_malloc(sizeof(LittlefsFileRecord));
 	int flags, result;
 
 	if (!file) {
 		*error = VOLUME_ENOMEM;
 		return NULL;
 	}
+	c_memset(file, 0, offsetof(LittlefsFileRecord, cache));
 	file->config.buffer = file->cache;
 	if (mode & kVolumeModeWrite) {
 		// read-write, so LittleFS loads the stored time: it is kept when nothing is written
