@@ -10,6 +10,9 @@
 type XsString = StringConstructor & {fromArrayBuffer?(buffer: ArrayBufferLike, offset: number, length: number): string};
 type XsArrayBuffer = ArrayBufferConstructor & {fromString?(text: string): ArrayBuffer};
 
+/** XS's native encoder (an XS extension) is there: looked up once, as replies are encoded one by one. */
+const nativeFromString = typeof (ArrayBuffer as XsArrayBuffer).fromString === "function";
+
 /** Decodes `bytes[start..end)`; undefined when it is not well-formed UTF-8. */
 export function decodeUTF8(bytes: Uint8Array, start: number, end: number): string | undefined {
 	// checked here, not left to XS: its own check lets overlong forms and surrogates through
@@ -76,7 +79,8 @@ export function utf8Length(text: string): number {
 
 /** Encodes `text` into a new ArrayBuffer. */
 export function encodeUTF8(text: string): ArrayBuffer {
-	if (typeof (ArrayBuffer as XsArrayBuffer).fromString === "function")
+	// called on ArrayBuffer: XS makes the result with `this` as its constructor
+	if (nativeFromString)
 		return (ArrayBuffer as XsArrayBuffer).fromString!(text);
 	const out = new Uint8Array(utf8Length(text));
 	let o = 0;

@@ -268,6 +268,8 @@ void xs_lin_tcp_write(xsMachine *the)
 		// reply, each of which wakes the loop through its eventfd.
 		if (!tcp->busy) {
 			tcpFlush(tcp);
+			// the room is told below: tcpWatch must not schedule a delivery to announce it
+			tcp->announced = tcpOutputFree(tcp);
 			tcpWatch(tcp);
 		}
 	}
