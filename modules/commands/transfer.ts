@@ -30,15 +30,32 @@ function checkTarget(session: Session, target: HostPort): void {
 		throw new FtpError(501, "Data connections to privileged ports are refused.");
 }
 
-async function activeMode(session: Session, target: HostPort): Promise<void> {
+/*
+ * PASV, EPSV, PORT and EPRT finish at once when the data channel is free (the usual case):
+ * no async function, no promise for the session to await. On XS each await is a turn of
+ * promise jobs, which the Linux host runs from a loop source of its own per turn.
+ */
+function activeMode(session: Session, target: HostPort): Promise<void> | void {
 	checkTarget(session, target);
-	await session.data.acquire();
+	const waiting = session.data.acquire();
+	if (waiting)
+		return waiting.then(() => prepareActive(session, target));
+	prepareActive(session, target);
+}
+
+function prepareActive(session: Session, target: HostPort): void {
 	session.data.active(target);
 	session.reply(200, "Active mode connection prepared.");
 }
 
-async function passiveMode(session: Session, extended: boolean): Promise<void> {
-	await session.data.acquire();
+function passiveMode(session: Session, extended: boolean): Promise<void> | void {
+	const waiting = session.data.acquire();
+	if (waiting)
+		return waiting.then(() => listenPassive(session, extended));
+	listenPassive(session, extended);
+}
+
+function listenPassive(session: Session, extended: boolean): void {
 	const {address, port} = session.data.passive(session.control.localAddress);
 	if (extended)
 		session.reply(229, formatEpsv(port));

@@ -220,7 +220,10 @@ export class Session {
 	 * each transfer gets at verbosity 1.
 	 */
 	async transfer(opening: string, path: string, size: number, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
-		const connection = await this.data.open();
+		// a connection that is already there (the client connected after PASV) is not awaited:
+		// each await is a turn of promise jobs
+		const opened = this.data.open();
+		const connection = (opened instanceof Promise) ? await opened : opened;
 		this.reply(150, opening);
 		this.transferPath = path;
 		this.transferSize = size;
