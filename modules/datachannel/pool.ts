@@ -127,7 +127,8 @@ export class DataChannelPool {
 		const ticket = new Ticket(this, holder);
 		if ((this.#holders.size < this.capacity) && !this.#queue.length) {
 			this.#holders.add(ticket);
-			ticket.settle(true, this.#clock);
+			// a new ticket has no timer to disarm and nobody waiting on it: settle() is not needed
+			ticket.granted = true;
 		}
 		else {
 			this.#queue.push(ticket);
@@ -148,7 +149,10 @@ export class DataChannelPool {
 	release(ticket: Ticket): void {
 		if (this.#holders.delete(ticket)) {
 			ticket.disarm(this.#clock);
-			this.#grantNext();
+			// nobody waits: nothing to grant, and no idle holder's grace is armed (every change
+			// of the queue disarmed them once it was empty)
+			if (this.#queue.length)
+				this.#grantNext();
 			return;
 		}
 		const index = this.#queue.indexOf(ticket);

@@ -152,7 +152,8 @@ export class Session {
 	}
 
 	reply(code: number, text: string): void {
-		const reply = formatReply(code, text);
+		// one line, the usual reply, without the call
+		const reply = (text.indexOf("\n") < 0) ? `${code} ${text}\r\n` : formatReply(code, text);
 		if (log.level >= 2)
 			this.logReply(reply);
 		this.control.write(reply);
@@ -220,10 +221,7 @@ export class Session {
 	 * each transfer gets at verbosity 1.
 	 */
 	async transfer(opening: string, path: string, size: number, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
-		// a connection that is already there (the client connected after PASV) is not awaited:
-		// each await is a turn of promise jobs
-		const opened = this.data.open();
-		const connection = (opened instanceof Promise) ? await opened : opened;
+		const connection = await this.data.open();
 		this.reply(150, opening);
 		this.transferPath = path;
 		this.transferSize = size;
