@@ -34,20 +34,20 @@
  *   the last unit at the flush, and (volumeProg) the bytes a write leaves unwritten before
  *   it in its first unit, or between it and the bytes before it in the cache. What reaches
  *   the device is byte for byte what LittleFS would have programmed.
- * - No read-back from memory (the image on the Linux host). LittleFS validates a flush by
- *   reading the programmed bytes back and comparing them (lfs_bd_flush). On the image, the
- *   prog is a copy into the file's mapping and the read-back would read that same memory: it
- *   can only find what was copied, and a page lost to a truncation fails the prog itself
- *   (volumeImage.c). The comparison cost 0.3 instructions per byte uploaded in LittleFS's
- *   8-byte steps, and a memcmp of the mapping still took 13% of the server's time for a
- *   16 MiB upload (perf); devices keep it.
+ * - No read-back of a copy (the image on the Linux host). LittleFS validates a flush by
+ *   reading the programmed bytes back and comparing them (lfs_bd_flush). On the image, a
+ *   prog is a copy into memory (volumeImage.c gathers progs and writes them to the file; an
+ *   image that fails fails the prog, or the next one, or the sync) and the read-back would
+ *   find what was copied. The comparison cost 0.3 instructions per byte uploaded in
+ *   LittleFS's 8-byte steps, and a memcmp of the mapping still took 13% of the server's time
+ *   for a 16 MiB upload (perf); devices, whose flash can fail a program, keep it.
  */
 #include "mc.defines.h"
 #include "lfs.h"
 #include "lfs_util.h"
 #include "volumeLfs.h"
 #ifdef MODDEF_VOLUME_LFS_PAD
-	#include "volumeDevice.h"
+	#include "volumeBackend.h"		// kVolumeHasPartition
 #endif
 
 #ifdef MODDEF_VOLUME_LFS_COMPARE
@@ -164,12 +164,13 @@ static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rca
 #endif
 
 #ifdef MODDEF_VOLUME_LFS_PAD
-// The device's bytes, where they are memory (the image's mapping on the Linux host, where
-// every LittleFS volume is an image), else NULL.
+// Whether a prog is a copy into memory that reading back can only find as copied: on the
+// Linux host, where every LittleFS volume is an image file (volumeImage.c gathers progs in
+// memory and writes them to the file, whose mapping reads see).
 #if MODDEF_VOLUME_IMAGE && !kVolumeHasPartition
-	#define deviceMemory(config) volumeImageMemory(config)
+	#define progsAreCopies(config) 1
 #else
-	#define deviceMemory(config) NULL
+	#define progsAreCopies(config) 0
 #endif
 
 // LittleFS's lfs_bd_flush, without refilling the whole cache with 0xFF: the unit's tail that
@@ -191,10 +192,9 @@ static int volumeFlush(lfs_t *lfs, lfs_cache_t *pcache, lfs_cache_t *rcache, boo
 		return error;
 	if (validate) {
 		lfs_cache_drop(lfs, rcache);
-		// check the data on the device, as lfs_bd_flush does, unless the device is memory:
-		// there the prog was a copy into it, and reading it back can only find what was
-		// copied (a page lost to a truncation of the image failed the prog itself)
-		if (!deviceMemory(lfs->cfg)) {
+		// check the data on the device, as lfs_bd_flush does, unless the prog was a copy into
+		// memory: reading it back can only find what was copied
+		if (!progsAreCopies(lfs->cfg)) {
 			error = compareBlock(lfs, NULL, rcache, diff, pcache->block, pcache->off, pcache->buffer, diff);
 			if (error < 0)
 				return error;
