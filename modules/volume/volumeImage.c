@@ -161,23 +161,32 @@ static int writeGathered(Image image)
 	return result;
 }
 
+// A read of bytes that are gathered, some or all (out of imageRead, which runs thousands of
+// times per download).
+static __attribute__((noinline)) int readGathered(Image image, off_t at, void *buffer, lfs_size_t size)
+{
+	if ((at >= image->gatheredAt) && (at + (off_t)size <= image->gatheredAt + (off_t)image->gatheredSize)) {
+		// a prog not yet written (a file's skip list reads the block before)
+		memcpy(buffer, image->gathered + (at - image->gatheredAt), size);
+		return LFS_ERR_OK;
+	}
+	if (writeGathered(image))
+		return LFS_ERR_IO;
+	memcpy(buffer, image->map + at, size);
+	return gTruncated ? LFS_ERR_IO : LFS_ERR_OK;
+}
+
 static int imageRead(const struct lfs_config *config, lfs_block_t block, lfs_off_t offset, void *buffer, lfs_size_t size)
 {
 	Image image = config->context;
-	off_t at = blockOffset(config, block, offset);
+	off_t at;
 
 	if (gTruncated)
 		return LFS_ERR_IO;
-	if (image->gatheredSize && (at < image->gatheredAt + (off_t)image->gatheredSize) && (at + (off_t)size > image->gatheredAt)) {
-		if ((at >= image->gatheredAt) && (at + (off_t)size <= image->gatheredAt + (off_t)image->gatheredSize)) {
-			// a prog not yet written (a file's skip list reads the block before)
-			memcpy(buffer, image->gathered + (at - image->gatheredAt), size);
-			return LFS_ERR_OK;
-		}
-		if (writeGathered(image))
-			return LFS_ERR_IO;
-	}
 	// lfs_bd_read has checked block and offset against the geometry, which is the mapping's
+	at = blockOffset(config, block, offset);
+	if (image->gatheredSize && (at < image->gatheredAt + (off_t)image->gatheredSize) && (at + (off_t)size > image->gatheredAt))
+		return readGathered(image, at, buffer, size);
 	memcpy(buffer, image->map + at, size);
 	return gTruncated ? LFS_ERR_IO : LFS_ERR_OK;
 }
@@ -334,9 +343,9 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 const uint8_t *volumeImageMemory(const struct lfs_config *config)
 {
 	Image image = config->context;
-	if (writeGathered(image))
+	if (image->gatheredSize && writeGathered(image))
 		return NULL;
-	return image->map;
+	return gTruncated ? NULL : image->map;
 }
 
 void volumeImageClose(const struct lfs_config *config, uint8_t discard)
