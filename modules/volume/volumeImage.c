@@ -201,7 +201,7 @@ static int imageProg(const struct lfs_config *config, lfs_block_t block, lfs_off
 			return LFS_ERR_IO;
 	}
 	if (size > kGatherSize)
-		return writeAll(image->fd, buffer, size, at);
+		return LFS_ERR_INVAL;		// never: LittleFS programs at most its cache, at most a block
 	if (!image->gatheredSize)
 		image->gatheredAt = at;
 	memcpy(image->gathered + image->gatheredSize, buffer, size);
