@@ -20,7 +20,7 @@
 #ifndef MODDEF_FTPSOCK_BUFFER
 	#define MODDEF_FTPSOCK_BUFFER (16384)
 #endif
-// Work per wakeup: 8 × the buffer (64 KiB on Linux, see manifest.json), or 8 × 256 KiB by
+// Work per wakeup: 8 × the buffer (256 KiB on Linux, see manifest.json), or 8 × 256 KiB by
 // sendfile (the kernel takes no more than the socket's send buffer anyway).
 #define kRoundsPerWakeup (8)
 #define kSendfileChunk (256 * 1024)

@@ -9,7 +9,7 @@
  *   reads an entry's name, size and time in one backward scan of the pair's log, where
  *   lfs_dir_read and that attribute scanned it three times.
  * - Stat. lfs_stat and lfs_getattr each look the path up; volumeLfsStat does it once.
- * - Cached reads (the Linux host, as comparing below): see volumeRead. A metadata log read
+ * - Cached reads (the Linux host, as comparing below): see volumeCachedRead. A metadata log read
  *   backwards (each entry of a listing) fills the read cache with the log at once.
  * - Reads in place (the image on the Linux host): volumeLfsFileRun locates a file's bytes in
  *   its data blocks as lfs_file_read does, without copying them, so they can be sent from
@@ -25,11 +25,30 @@
  *   name, and the calls `lfs_bd_xxx(lfs, ...)` into calls of ours (it pastes the first token
  *   of the first argument; a call whose first argument is not `lfs` fails to compile, by
  *   design, as does a change of either function's parameters).
+ * - Padding (where MODDEF_VOLUME_LFS_PAD is defined: the Linux host). After programming its
+ *   prog cache, LittleFS fills the whole cache with 0xFF (lfs_cache_zero), so that the bytes
+ *   of a program unit it did not write (the padding up to prog_size) are 0xFF: 4 KiB of
+ *   memset per 4 KiB block of an upload, half of the instructions an upload cost per byte on
+ *   the host (callgrind counts the `rep stosb` byte by byte). volumeFlush programs the cache
+ *   as lfs_bd_flush does but fills only those bytes, when a program needs them: the tail of
+ *   the last unit at the flush, and (volumeProg) the bytes a write leaves unwritten before
+ *   it in its first unit, or between it and the bytes before it in the cache. What reaches
+ *   the device is byte for byte what LittleFS would have programmed.
+ * - No read-back of a copy (the image on the Linux host). LittleFS validates a flush by
+ *   reading the programmed bytes back and comparing them (lfs_bd_flush). On the image, a
+ *   prog is a copy into memory (volumeImage.c gathers progs and writes them to the file; an
+ *   image that fails fails the prog, or the next one, or the sync) and the read-back would
+ *   find what was copied. The comparison cost 0.3 instructions per byte uploaded in
+ *   LittleFS's 8-byte steps, and a memcmp of the mapping still took 13% of the server's time
+ *   for a 16 MiB upload (perf); devices, whose flash can fail a program, keep it.
  */
 #include "mc.defines.h"
 #include "lfs.h"
 #include "lfs_util.h"
 #include "volumeLfs.h"
+#ifdef MODDEF_VOLUME_LFS_PAD
+	#include "volumeBackend.h"		// kVolumeHasPartition
+#endif
 
 #ifdef MODDEF_VOLUME_LFS_COMPARE
 static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
@@ -47,7 +66,7 @@ static int lfsReadCached(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rca
 // instructions of a small upload. This answers them inline when the read cache holds all the
 // bytes and the prog cache none of them (lfs_bd_read gives the prog cache priority), and
 // leaves every other case to LittleFS.
-static inline int volumeRead(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
+static inline int volumeCachedRead(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rcache, lfs_size_t hint,
 		lfs_block_t block, lfs_off_t off, void *buffer, lfs_size_t size)
 {
 	if ((block == rcache->block) && (off >= rcache->off) && (off + size <= rcache->off + rcache->size)
@@ -84,13 +103,30 @@ static inline int volumeRead(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t 
 }
 	#define lfs_bd_read(first, ...) VOLUME_LFS_BD_READ_##first, __VA_ARGS__)
 	#define VOLUME_LFS_BD_READ_lfs_t lfsReadCached(lfs_t
-	#define VOLUME_LFS_BD_READ_lfs volumeRead(lfs
+	#define VOLUME_LFS_BD_READ_lfs volumeCachedRead(lfs
+#endif
+
+#ifdef MODDEF_VOLUME_LFS_PAD
+static int volumeFlush(lfs_t *lfs, lfs_cache_t *pcache, lfs_cache_t *rcache, bool validate);
+static int volumeProg(lfs_t *lfs, lfs_cache_t *pcache, lfs_cache_t *rcache, bool validate,
+		lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size);
+	#define lfs_bd_flush(first, ...) VOLUME_LFS_BD_FLUSH_##first, __VA_ARGS__)
+	#define VOLUME_LFS_BD_FLUSH_lfs_t lfsFlushReplaced(lfs_t
+	#define VOLUME_LFS_BD_FLUSH_lfs volumeFlush(lfs
+	#define lfs_bd_prog(first, ...) VOLUME_LFS_BD_PROG_##first, __VA_ARGS__)
+	#define VOLUME_LFS_BD_PROG_lfs_t lfsProgCached(lfs_t
+	#define VOLUME_LFS_BD_PROG_lfs volumeProg(lfs
 #endif
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "lfs.c"
 #pragma GCC diagnostic pop
+
+#ifdef MODDEF_VOLUME_LFS_PAD
+#undef lfs_bd_flush
+#undef lfs_bd_prog
+#endif
 
 #ifdef MODDEF_VOLUME_LFS_COMPARE
 #undef lfs_bd_cmp
@@ -107,7 +143,7 @@ static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rca
 		int result;
 		count = lfs_min(size - done, sizeof(chunk));
 		// the hint shrinks as LittleFS's own loop shrinks it, so the caches fill alike
-		result = volumeRead(lfs, pcache, rcache, hint - done, block, off + done, chunk, count);
+		result = volumeCachedRead(lfs, pcache, rcache, hint - done, block, off + done, chunk, count);
 		if (result)
 			return result;
 		result = c_memcmp(chunk, data + done, count);
@@ -115,6 +151,76 @@ static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rca
 			return (result < 0) ? LFS_CMP_LT : LFS_CMP_GT;
 	}
 	return LFS_CMP_EQ;
+}
+#endif
+
+// LittleFS's lfs_bd_read and lfs_bd_cmp, or where they are replaced (the host), ours
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+	#define readBlock volumeCachedRead
+	#define compareBlock volumeCompare
+#else
+	#define readBlock lfs_bd_read
+	#define compareBlock lfs_bd_cmp
+#endif
+
+#ifdef MODDEF_VOLUME_LFS_PAD
+// Whether a prog is a copy into memory that reading back can only find as copied: on the
+// Linux host, where every LittleFS volume is an image file (volumeImage.c gathers progs in
+// memory and writes them to the file, whose mapping reads see).
+#if MODDEF_VOLUME_IMAGE && !kVolumeHasPartition
+	#define progsAreCopies(config) 1
+#else
+	#define progsAreCopies(config) 0
+#endif
+
+// LittleFS's lfs_bd_flush, without refilling the whole cache with 0xFF: the unit's tail that
+// LittleFS did not write is filled here, the rest of the cache holds only bytes LittleFS
+// wrote or that volumeProg filled. The cache is released as lfs_cache_zero does (its block).
+static int volumeFlush(lfs_t *lfs, lfs_cache_t *pcache, lfs_cache_t *rcache, bool validate)
+{
+	lfs_size_t diff;
+	int error;
+
+	if ((LFS_BLOCK_NULL == pcache->block) || (LFS_BLOCK_INLINE == pcache->block))
+		return 0;
+	LFS_ASSERT(pcache->block < lfs->cfg->block_count);
+	diff = lfs_alignup(pcache->size, lfs->cfg->prog_size);
+	c_memset(&pcache->buffer[pcache->size], 0xFF, diff - pcache->size);
+	error = lfs->cfg->prog(lfs->cfg, pcache->block, pcache->off, pcache->buffer, diff);
+	LFS_ASSERT(error <= 0);
+	if (error)
+		return error;
+	if (validate) {
+		lfs_cache_drop(lfs, rcache);
+		// check the data on the device, as lfs_bd_flush does, unless the prog was a copy into
+		// memory: reading it back can only find what was copied
+		if (!progsAreCopies(lfs->cfg)) {
+			error = compareBlock(lfs, NULL, rcache, diff, pcache->block, pcache->off, pcache->buffer, diff);
+			if (error < 0)
+				return error;
+			if (LFS_CMP_EQ != error)
+				return LFS_ERR_CORRUPT;
+		}
+	}
+	pcache->block = LFS_BLOCK_NULL;
+	return 0;
+}
+
+// LittleFS's lfs_bd_prog, after filling with 0xFF what LittleFS would program from the cache
+// without having written it: before `off` in its unit when the cache starts at that unit
+// (lfs_bd_prog aligns the cache's start down), or between the cache's bytes and `off`.
+// LittleFS 2.5 does neither (a commit starts at a program unit, as fetching a pair takes it
+// for erased only when its log ends at one, and a file's data starts at its block's start;
+// the gap lfs_dir_commitcrc leaves between CRC tags needs a prog_size over 1 KiB), so this
+// costs a comparison per call; it keeps the device's bytes LittleFS's if a version does.
+static int volumeProg(lfs_t *lfs, lfs_cache_t *pcache, lfs_cache_t *rcache, bool validate,
+		lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size)
+{
+	if (LFS_BLOCK_NULL == pcache->block)
+		c_memset(pcache->buffer, 0xFF, off % lfs->cfg->prog_size);
+	else if ((block == pcache->block) && (off > pcache->off + pcache->size) && (off < pcache->off + lfs->cfg->cache_size))
+		c_memset(&pcache->buffer[pcache->size], 0xFF, off - (pcache->off + pcache->size));
+	return lfsProgCached(lfs, pcache, rcache, validate, block, off, buffer, size);
 }
 #endif
 
@@ -137,12 +243,6 @@ static lfs_ssize_t getAttribute(lfs_t *lfs, lfs_mdir_t *dir, uint16_t id, uint8_
 	return lfs_tag_size(tag);
 }
 
-// LittleFS's lfs_bd_read, or where it is replaced (the host), its replacement
-#ifdef MODDEF_VOLUME_LFS_COMPARE
-	#define readBlock volumeRead
-#else
-	#define readBlock lfs_bd_read
-#endif
 
 // lfs_dir_getinfo's two lookups (name, struct) and getAttribute's one, in one backward scan of
 // the pair's log: lfs_dir_getslice's, for the three tags at once. They share the splices they

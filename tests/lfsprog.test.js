@@ -1,0 +1,62 @@
+/*
+ * What LittleFS programs on the Linux host is LittleFS's own, byte for byte: modules/volume's
+ * volumeLfs.c replaces some of lfs.c's block-device steps there (the prog cache's padding
+ * filled where a program needs it instead of the whole cache after each flush, the read-back
+ * compared in the image's mapping, cached reads and compares). tests/lfsprog/prog.c runs one
+ * workload on an image file twice, over the SDK's lfs.c as it is and over volumeLfs.c with the
+ * host's settings, each reading every file back; the two images must be identical.
+ */
+import {expect} from "chai";
+import {spawnSync} from "node:child_process";
+import {mkdtempSync, readFileSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {projectRoot, findSDK} from "../scripts/sdk.js";
+
+describe("volume: LittleFS programs the same bytes through our replacements", function () {
+	this.timeout(120000);
+
+	it("leaves the same image as the SDK's lfs.c after writes, syncs, renames, truncations and relocations", function () {
+		const sdk = findSDK();
+		expect(sdk, "the Moddable SDK (npm install provides it)").to.be.a("string");
+		const littlefs = join(sdk, "modules", "files", "file", "littlefs");
+		const volume = join(projectRoot, "modules", "volume");
+		const tests = join(projectRoot, "tests", "lfsprog");
+		const work = mkdtempSync(join(tmpdir(), "ftpd-lfsprog-"));
+		try {
+			const common = ["-O2", "-Wall", "-Werror", "-I", join(tests, "include"), "-I", littlefs, "-I", volume, "-DMODDEF_VOLUME_IMAGE=1"];
+			const device = [join(tests, "prog.c"), join(volume, "volumeImage.c"), join(volume, "volumeCrc.c")];
+			// the host's settings (modules/volume/manifest.json, x-cli-lin)
+			const ours = ["-DMODDEF_VOLUME_LFS_PAD=1", "-DMODDEF_VOLUME_LFS_COMPARE=256", "-DMODDEF_VOLUME_LFS_METADATA_MAX=1024"];
+			const builds = {
+				sdk: [...common, "-o", join(work, "sdk"), ...device, join(littlefs, "lfs.c")],
+				ours: [...common, ...ours, "-o", join(work, "ours"), ...device, join(volume, "volumeLfs.c")],
+			};
+			const images = {};
+			for (const [name, args] of Object.entries(builds)) {
+				const cc = spawnSync("cc", args, {encoding: "utf8"});
+				expect(cc.status, `${name}: ${cc.stdout}${cc.stderr}`).to.equal(0);
+				images[name] = join(work, `${name}.lfs`);
+				const run = spawnSync(join(work, name), [images[name]], {encoding: "utf8", timeout: 60000});
+				expect(run.status, `${name}: ${run.stdout}${run.stderr}`).to.equal(0);
+				// the allocator wrapped around the image (more erases than blocks)
+				const done = /^ok 48 files, \d+ bytes, (\d+) erases of (\d+) blocks$/m.exec(run.stdout);
+				expect(done, `${name}: ${run.stdout}`).to.not.equal(null);
+				expect(Number(done[1])).to.be.above(Number(done[2]));
+			}
+			const sdkImage = readFileSync(images.sdk), ourImage = readFileSync(images.ours);
+			expect(ourImage.length).to.equal(8 * 1024 * 1024);
+			let first = -1;
+			for (let i = 0; i < sdkImage.length; i++) {
+				if (sdkImage[i] !== ourImage[i]) {
+					first = i;
+					break;
+				}
+			}
+			expect(first, "first byte that differs (block " + Math.floor(first / 4096) + ")").to.equal(-1);
+		}
+		finally {
+			rmSync(work, {recursive: true, force: true});
+		}
+	});
+});
