@@ -100,6 +100,10 @@ export async function measureInstructions(binary, work, {log = () => {}} = {}) {
 		"retr-big": async c => c.retrieve("big.bin"),
 		"stor-small": async c => c.store("up/small.bin", small),
 		"stor-big": async c => c.store("up/big.bin", big),
+		"noop-many": async c => {
+			for (let i = 0; i < CG_COMMANDS; i++)
+				await c.command("NOOP");
+		},
 		"retr-many": async c => {
 			for (let i = 0; i < CG_COMMANDS; i++)
 				await c.retrieve("small.bin");
@@ -155,6 +159,8 @@ export async function measureInstructions(binary, work, {log = () => {}} = {}) {
 				marginal: (counts["stor-big"] - counts["stor-small"]) / (CG_BIG - CG_SMALL),
 			},
 			perCommand: over("retr-many") / CG_COMMANDS,
+			// the bare round trip of a command (line in, dispatch, one reply), part of each of the two above
+			perNoop: over("noop-many") / CG_COMMANDS,
 			perListing: over("list-many") / CG_LISTINGS,
 			top: {
 				retr: topDifference(files.idle, files["retr-big"]),
