@@ -110,6 +110,7 @@ uint8_t tcpPeerState(xsMachine *the, xsSlot *socket)
 // prepare(socket): nothing here (the Linux host finds a local client's process)
 void xs_tcppeer_prepare(xsMachine *the)
 {
+	(void)the;
 }
 
 // confirm(socket, callback[, elapsed]): false when the peer is gone now (no callback follows);

@@ -138,18 +138,15 @@ struct TCPPeerStatRecord {
 };
 typedef struct TCPPeerStatRecord TCPPeerStatRecord;
 
-static int tcpPeerProcessStat(int dir, const char *path, TCPPeerStatRecord *stat)
+// Reads a stat line from `fd` (pread: an fd kept open is read again from its start).
+static int tcpPeerProcessRead(int fd, TCPPeerStatRecord *stat)
 {
 	char line[1024], *p;
-	ssize_t count;
-	int fd = openat(dir, path, O_RDONLY | O_CLOEXEC), field;
+	ssize_t count = pread(fd, line, sizeof(line) - 1, 0);
+	int field;
 
-	if (fd < 0)
-		return 0;
-	count = read(fd, line, sizeof(line) - 1);
-	close(fd);
 	if (count <= 0)
-		return 0;
+		return 0;		// ESRCH: the task is gone
 	line[count] = 0;
 	// the command name (field 2) may hold spaces and parentheses: the fields start after its last ')'
 	p = strrchr(line, ')');
@@ -173,6 +170,17 @@ static int tcpPeerProcessStat(int dir, const char *path, TCPPeerStatRecord *stat
 	return 1;
 }
 
+static int tcpPeerProcessStat(int dir, const char *path, TCPPeerStatRecord *stat)
+{
+	int fd = openat(dir, path, O_RDONLY | O_CLOEXEC), result;
+
+	if (fd < 0)
+		return 0;
+	result = tcpPeerProcessRead(fd, stat);
+	close(fd);
+	return result;
+}
+
 // What one thread's stat says of the process: the death of a thread is the process's (its
 // fatal signal is every thread's), as a zombie (a thread group's leader waits for the others);
 // only S is a sleep that no close of ours can be in the middle of (D may be a close waiting
@@ -184,40 +192,88 @@ static uint8_t tcpPeerProcessThread(const TCPPeerStatRecord *stat)
 	return ('S' == stat->state) ? kTCPPeerProcessSleeping : kTCPPeerProcessRunning;
 }
 
-// Every thread of `pid` other than the leader (already read), until one is not sleeping.
-static uint8_t tcpPeerProcessThreads(int32_t pid)
+// The stat of thread `tid`, from the fd kept for it, else opened (and kept while there is room).
+// A kept fd whose thread is gone (its tid reused by a new thread) is opened again.
+static int tcpPeerProcessThreadStat(TCPPeerProcess process, int32_t tid, TCPPeerStatRecord *stat)
 {
-	char path[40];
+	char path[24];
+	int index, fd;
+
+	for (index = 0; index < process->kept; index++) {
+		if (process->threads[index].tid != tid)
+			continue;
+		process->threads[index].seen = 1;
+		if (tcpPeerProcessRead(process->threads[index].fd, stat))
+			return 1;
+		close(process->threads[index].fd);
+		process->threads[index] = process->threads[--process->kept];
+		break;
+	}
+	snprintf(path, sizeof(path), "%d/stat", (int)tid);
+	fd = openat(process->task, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!tcpPeerProcessRead(fd, stat)) {
+		close(fd);
+		return 0;
+	}
+	if (process->kept < kTCPPeerProcessKept) {
+		process->threads[process->kept].tid = tid;
+		process->threads[process->kept].fd = fd;
+		process->threads[process->kept].seen = 1;
+		process->kept += 1;
+	}
+	else
+		close(fd);
+	return 1;
+}
+
+// Every thread of the process other than the leader (already read), until one is not sleeping.
+// Once every thread was listed, the fds kept for threads that are gone are closed.
+static uint8_t tcpPeerProcessThreads(TCPPeerProcess process)
+{
 	union {
 		struct dirent64	entry;
 		uint8_t			bytes[4096];
 	} entries;
 	uint8_t result = kTCPPeerProcessSleeping;
-	int dir;
+	int index;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return kTCPPeerProcessExiting;
+	for (index = 0; index < process->kept; index++)
+		process->threads[index].seen = 0;
+	if (lseek(process->task, 0, SEEK_SET) < 0)
+		return kTCPPeerProcessUnknown;
 	while (kTCPPeerProcessSleeping == result) {
-		ssize_t count = getdents64(dir, &entries, sizeof(entries)), offset;
+		ssize_t count = getdents64(process->task, &entries, sizeof(entries)), offset;
 		if (count <= 0) {
 			if (count < 0)
-				result = kTCPPeerProcessUnknown;
+				result = (ENOENT == errno) ? kTCPPeerProcessExiting : kTCPPeerProcessUnknown;
+			else {
+				for (index = 0; index < process->kept; ) {
+					if (process->threads[index].seen)
+						index++;
+					else {
+						close(process->threads[index].fd);
+						process->threads[index] = process->threads[--process->kept];
+					}
+				}
+			}
 			break;
 		}
 		for (offset = 0; (offset < count) && (kTCPPeerProcessSleeping == result); ) {
 			const struct dirent64 *entry = (const struct dirent64 *)(entries.bytes + offset);
 			TCPPeerStatRecord stat = {0};
+			int32_t tid;
 			offset += entry->d_reclen;
-			if ((entry->d_name[0] < '0') || (entry->d_name[0] > '9') || (atoi(entry->d_name) == pid))
+			if ((entry->d_name[0] < '1') || (entry->d_name[0] > '9'))
 				continue;
-			snprintf(path, sizeof(path), "%.20s/stat", entry->d_name);
+			tid = (int32_t)atoi(entry->d_name);
+			if (tid == process->pid)
+				continue;
 			// a thread gone since the listing was exiting: it ran, and may have been the one to close
-			result = tcpPeerProcessStat(dir, path, &stat) ? tcpPeerProcessThread(&stat) : kTCPPeerProcessRunning;
+			result = tcpPeerProcessThreadStat(process, tid, &stat) ? tcpPeerProcessThread(&stat) : kTCPPeerProcessRunning;
 		}
 	}
-	close(dir);
 	return result;
 }
 
@@ -407,12 +463,39 @@ void tcpPeerProcessFind(TCPPeerProcess process, const struct sockaddr_in *local,
 		return;
 	process->inode = inode;
 	process->pid = tcpPeerProcessHolder(inode, uid, &process->start);
+	if (process->pid > 0) {
+		// kept open: each look reads them again (pread), and they stay the process's even if
+		// its pid is reused once it is gone
+		char path[32];
+		TCPPeerStatRecord stat = {0};
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)process->pid);
+		process->stat = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)process->pid);
+		process->task = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		process->kept = 0;
+		if ((process->stat < 0) || (process->task < 0) || !tcpPeerProcessRead(process->stat, &stat) || (stat.start != process->start)) {
+			tcpPeerProcessForget(process);
+			process->pid = -1;
+		}
+	}
+}
+
+void tcpPeerProcessForget(TCPPeerProcess process)
+{
+	if (process->pid > 0) {
+		while (process->kept)
+			close(process->threads[--process->kept].fd);
+		if (process->stat >= 0)
+			close(process->stat);
+		if (process->task >= 0)
+			close(process->task);
+	}
+	process->pid = -1;
 }
 
 uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote)
 {
 	TCPPeerStatRecord stat = {0};
-	char path[32];
 	uint8_t state, result;
 	uint32_t inode, uid;
 	int status;
@@ -424,12 +507,11 @@ uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *loc
 
 	// the threads first, then the socket: a sleep seen before the socket was asked covers
 	// every close made before it
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)process->pid);
-	if (!tcpPeerProcessStat(AT_FDCWD, path, &stat) || (stat.start != process->start))
-		return kTCPPeerProcessExiting;		// gone (the pid may even be another process's now)
+	if (!tcpPeerProcessRead(process->stat, &stat) || (stat.start != process->start))
+		return kTCPPeerProcessExiting;		// gone
 	result = tcpPeerProcessThread(&stat);
 	if ((kTCPPeerProcessSleeping == result) && (stat.threads > 1))
-		result = tcpPeerProcessThreads(process->pid);
+		result = tcpPeerProcessThreads(process);
 	if (kTCPPeerProcessSleeping != result)
 		return result;
 

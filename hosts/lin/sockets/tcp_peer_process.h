@@ -18,11 +18,23 @@ enum {
 	kTCPPeerProcessClosed,		// the client closed or shut down its end of this connection
 };
 
-// Kept per connection: found once, at the first look, and checked at each later one
+// threads whose stat is kept open, per connection (the others are opened at each look)
+#define kTCPPeerProcessKept (16)
+
+// Kept per connection: found once, and looked at again at each commit. The fds are valid
+// while pid > 0 (the record starts zeroed); tcpPeerProcessForget closes them.
 struct TCPPeerProcessRecord {
 	int32_t			pid;			// 0: not looked for yet; -1: none usable
 	uint32_t		inode;			// the client's socket
-	uint64_t		start;			// the process's start time (clock ticks since boot), against a reused pid
+	uint64_t		start;			// the process's start time (clock ticks since boot)
+	int				stat;			// /proc/PID/stat
+	int				task;			// /proc/PID/task
+	int				kept;			// entries of threads
+	struct {
+		int32_t		tid;
+		int			fd;				// /proc/PID/task/TID/stat
+		uint8_t		seen;			// listed by the current look
+	} threads[kTCPPeerProcessKept];
 };
 typedef struct TCPPeerProcessRecord TCPPeerProcessRecord;
 typedef struct TCPPeerProcessRecord *TCPPeerProcess;
@@ -32,5 +44,7 @@ typedef struct TCPPeerProcessRecord *TCPPeerProcess;
 // not done yet, then tells its state.
 void tcpPeerProcessFind(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote);
 uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote);
+// Closes what the record keeps open (the connection is freed).
+void tcpPeerProcessForget(TCPPeerProcess process);
 
 #endif
