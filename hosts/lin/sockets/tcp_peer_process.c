@@ -524,3 +524,27 @@ uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *loc
 		return kTCPPeerProcessClosed;
 	return kTCPPeerProcessSleeping;
 }
+
+uint8_t tcpPeerProcessOversubscribed(void)
+{
+	static int loadavg = -2;		// kept open, read again with pread; -1: unreadable
+	static long cpus = 0;
+	char text[128], *p;
+	ssize_t count;
+
+	if (-2 == loadavg) {
+		loadavg = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	if ((loadavg < 0) || (cpus < 1))
+		return 0;
+	count = pread(loadavg, text, sizeof(text) - 1, 0);
+	if (count <= 0)
+		return 0;
+	text[count] = 0;
+	// "0.52 0.58 0.59 3/467 12345": the fourth field counts the runnable tasks, this one included
+	p = strchr(text, '/');
+	while (p && (p > text) && (p[-1] >= '0') && (p[-1] <= '9'))
+		p--;
+	return (p && (strtol(p, NULL, 10) > cpus)) ? 1 : 0;
+}

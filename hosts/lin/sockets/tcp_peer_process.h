@@ -44,6 +44,8 @@ typedef struct TCPPeerProcessRecord *TCPPeerProcess;
 // not done yet, then tells its state.
 void tcpPeerProcessFind(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote);
 uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote);
+// Whether more tasks are runnable than there are CPUs online (/proc/loadavg), now.
+uint8_t tcpPeerProcessOversubscribed(void);
 // Closes what the record keeps open (the connection is freed).
 void tcpPeerProcessForget(TCPPeerProcess process);
 
