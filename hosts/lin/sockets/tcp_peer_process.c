@@ -388,6 +388,31 @@ static int tcpPeerProcessDescending(const void *a, const void *b)
 
 // The one process holding socket `inode` (owned by `uid`), newest first; -1 when none is found
 // within the budget, or more than one holds it.
+// The processes found last, newest first: a client most often opens its connections from one
+// process (one per session, or its workers'), which is then found without a search of /proc,
+// however many processes were started since (other builds, a busy machine).
+#define kTCPPeerProcessRecent (4)
+static int32_t gTCPPeerRecent[kTCPPeerProcessRecent];
+
+// `pid`, holding the socket: itself when no other process of its family does, else -1.
+static int32_t tcpPeerProcessOnly(int proc, int32_t pid, const char *link, size_t length, uint64_t *start)
+{
+	TCPPeerStatRecord stat = {0};
+	char name[24];
+	int index;
+
+	snprintf(name, sizeof(name), "%d/stat", (int)pid);
+	if (!tcpPeerProcessStat(proc, name, &stat) || tcpPeerProcessShared(proc, pid, stat.parent, link, length))
+		return -1;
+	*start = stat.start;
+	for (index = 0; (index < (kTCPPeerProcessRecent - 1)) && (gTCPPeerRecent[index] != pid); index++)
+		;
+	for (; index > 0; index--)
+		gTCPPeerRecent[index] = gTCPPeerRecent[index - 1];
+	gTCPPeerRecent[0] = pid;
+	return pid;
+}
+
 static int32_t tcpPeerProcessHolder(uint32_t inode, uint32_t uid, uint64_t *start)
 {
 	union {
@@ -405,6 +430,15 @@ static int32_t tcpPeerProcessHolder(uint32_t inode, uint32_t uid, uint64_t *star
 	if (proc < 0)
 		return -1;
 	length = (size_t)snprintf(link, sizeof(link), "socket:[%u]", inode);
+	for (index = 0; index < kTCPPeerProcessRecent; index++) {
+		if (gTCPPeerRecent[index] <= 0)
+			continue;
+		snprintf(name, sizeof(name), "%d", (int)gTCPPeerRecent[index]);
+		if (tcpPeerProcessHolds(proc, name, link, length)) {
+			found = tcpPeerProcessOnly(proc, gTCPPeerRecent[index], link, length, start);
+			goto bail;
+		}
+	}
 	while ((got = getdents64(proc, &entries, sizeof(entries))) > 0) {
 		ssize_t offset;
 		for (offset = 0; offset < got; ) {
@@ -434,12 +468,7 @@ static int32_t tcpPeerProcessHolder(uint32_t inode, uint32_t uid, uint64_t *star
 		if ((fstatat(proc, name, &status, 0) < 0) || (status.st_uid != uid))
 			continue;
 		if (tcpPeerProcessHolds(proc, name, link, length)) {
-			TCPPeerStatRecord stat = {0};
-			snprintf(name, sizeof(name), "%d/stat", (int)pids[index]);
-			if (tcpPeerProcessStat(proc, name, &stat) && !tcpPeerProcessShared(proc, pids[index], stat.parent, link, length)) {
-				found = pids[index];
-				*start = stat.start;
-			}
+			found = tcpPeerProcessOnly(proc, pids[index], link, length, start);
 			break;
 		}
 	}
