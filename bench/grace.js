@@ -1,10 +1,12 @@
-// node bench/grace.js [--runs N] [--binary PATH]: what the grace before an upload's commit
-// costs (see tcppeer in hosts/lin/sockets/tcp.c). The STOR workloads of `npm run bench`, on
-// our host with the grace as it is and with it set by FTPD_CLOSE_GRACE_US (0: none; the check
-// at the socket layer stays), all in one run, interleaved. Prints a Markdown table: the rate
-// (median of the runs) and the server's CPU per file. --baseline PATH adds another build of the
-// host (e.g. main's, before the change) to the same run; --pyftpdlib adds pyftpdlib (the
-// reference of `npm run bench`, on a folder). --graces picks the graces, e.g. "none,default".
+// node bench/grace.js [--runs N] [--binary PATH]: what the check before an upload's commit
+// costs (tcppeer, hosts/lin/sockets/tcp_peer.c). The STOR workloads of `npm run bench`, on our
+// host with the check as it is ("default": the client's process asked, then the grace), with
+// the grace alone ("no process": FTPD_PEER_PROCESS=0) and with the grace set by
+// FTPD_CLOSE_GRACE_US (0: none; the check at the socket layer stays), all in one run,
+// interleaved. Prints a Markdown table: the rate (median of the runs) and the server's CPU per
+// file. --baseline PATH adds another build of the host (e.g. main's, before the change) to the
+// same run; --pyftpdlib adds pyftpdlib (the reference of `npm run bench`, on a folder).
+// --graces picks the variants, e.g. "none,default,no process".
 import {mkdirSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir, loadavg} from "node:os";
 import {join} from "node:path";
@@ -21,32 +23,37 @@ const {values: options} = parseArgs({options: {
 	binary: {type: "string"},
 	baseline: {type: "string"},
 	pyftpdlib: {type: "boolean", default: false},
-	graces: {type: "string", default: "none,default,1 ms,2 ms"},
+	graces: {type: "string", default: "none,default,no process"},
 }});
 const log = text => process.stderr.write(`grace: ${text}\n`);
 const binary = options.binary ?? buildRelease();
 await settleTimeWait({log});
 
-// undefined: the host's own grace
-const GRACES = [["none", "0"], ["default", undefined], ["50 µs", "50"], ["1 ms", "1000"], ["2 ms", "2000"]]
+// the environment of each variant: FTPD_CLOSE_GRACE_US (unset: the host's own grace) and FTPD_PEER_PROCESS
+const GRACES = [["none", {FTPD_CLOSE_GRACE_US: "0"}], ["default", {}], ["no process", {FTPD_PEER_PROCESS: "0"}],
+	["50 µs", {FTPD_CLOSE_GRACE_US: "50"}], ["1 ms", {FTPD_CLOSE_GRACE_US: "1000"}], ["2 ms", {FTPD_CLOSE_GRACE_US: "2000"}]]
 	.filter(([label]) => options.graces.split(",").includes(label));
+const VARIABLES = ["FTPD_CLOSE_GRACE_US", "FTPD_PEER_PROCESS"];
 const work = mkdtempSync(join(tmpdir(), "ftpd-grace-"));
 const stops = [];
 try {
 	const data = makeData(join(work, "source"));
 	const targets = [];
-	for (const [label, grace] of GRACES) {
-		if (grace === undefined)
-			delete process.env.FTPD_CLOSE_GRACE_US;
-		else
-			process.env.FTPD_CLOSE_GRACE_US = grace;
+	for (const [label, env] of GRACES) {
+		for (const name of VARIABLES) {
+			if (env[name] === undefined)
+				delete process.env[name];
+			else
+				process.env[name] = env[name];
+		}
 		const server = await startOurs(binary, {image: join(work, `${targets.length}.lfs`), size: 64 * 1024 * 1024});
 		stops.push(server.stop);
 		const client = await BenchClient.login(server.port);
 		await client.makeDirectory(UPLOAD_DIR);
 		targets.push({key: label, client, pid: server.proc.pid});
 	}
-	delete process.env.FTPD_CLOSE_GRACE_US;
+	for (const name of VARIABLES)
+		delete process.env[name];
 	if (options.baseline) {
 		const server = await startOurs(options.baseline, {image: join(work, "baseline.lfs"), size: 64 * 1024 * 1024});
 		stops.push(server.stop);

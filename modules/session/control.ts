@@ -11,9 +11,10 @@
  * splitter's sink: no closures per session.
  */
 import TCP from "embedded:io/socket/tcp";
-import {confirm} from "tcppeer";
+import {confirm, prepare} from "tcppeer";
 import {LineSplitter, LineProblem, LineSink} from "../protocol/lines";
 import {encodeUTF8} from "../protocol/utf8";
+import {log} from "../log/log";
 
 export type ControlInput = {line: string; problem?: undefined} | {line?: undefined; problem: LineProblem};
 
@@ -24,6 +25,8 @@ const MAX_QUEUED = 4;
 export interface ControlOwner {
 	/** true when it took the line (ABOR during a transfer) */
 	interrupt(line: string | undefined): boolean;
+	/** for the log: "#3 127.0.0.1" */
+	readonly label: string;
 }
 
 type ControlSocket = TCP & {target: ControlConnection};
@@ -112,9 +115,20 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 			return Promise.resolve(false);
 		// where the stack cannot tell (tcppeer_lwip.c), the socket's onError within the grace does
 		return new Promise(resolve => {
-			if (!confirm(this.#socket, open => resolve(open && !this.#ended), elapsed))
+			// `how` (Linux host): how the stack answered, e.g. "peer process sleeping" or "grace"
+			if (!confirm(this.#socket, (open, how) => {
+				if (log.level >= 2)
+					log.protocol(`${this.owner?.label ?? this.remoteAddress} peer check: ${how ?? "grace"}`);
+				resolve(open && !this.#ended);
+			}, elapsed))
 				resolve(false);
 		});
+	}
+
+	/** As an upload starts: lets confirmPeer() know the client's process (tcppeer's prepare). */
+	preparePeer(): void {
+		if (!this.#closed)
+			prepare(this.#socket);
 	}
 
 	/** Bytes of replies waiting for room on the socket. */

@@ -227,6 +227,8 @@ export class Session {
 		this.transferSize = size;
 		this.transferStart = Date.now();
 		this.#aborted = false;
+		if (replacing)
+			this.control.preparePeer();
 		try {
 			await move(connection);
 			if (replacing) {

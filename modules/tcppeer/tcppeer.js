@@ -6,3 +6,4 @@
  */
 
 export function confirm(socket, callback, elapsed) @ "xs_tcppeer_confirm";
+export function prepare(socket) @ "xs_tcppeer_prepare";

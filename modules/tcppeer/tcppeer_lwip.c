@@ -107,6 +107,12 @@ uint8_t tcpPeerState(xsMachine *the, xsSlot *socket)
 	return kPeerOpen;
 }
 
+// prepare(socket): nothing here (the Linux host finds a local client's process)
+void xs_tcppeer_prepare(xsMachine *the)
+{
+	(void)the;
+}
+
 // confirm(socket, callback[, elapsed]): false when the peer is gone now (no callback follows);
 // else true, and callback(open) is called from the machine's timers once the grace, timed from
 // `elapsed` µs ago, has passed.

@@ -5,6 +5,7 @@
  *   tcp_events.c    the record's life and its events: fd watch, idle delivery, flush, EOF, errors
  *   tcp_listener.c  the listener (accepts into a queue, hands sockets to TCP objects)
  *   tcp_peer.c      tcppeer: whether a control connection's peer is still there, and the grace
+ *   tcp_peer_process.c  tcppeer's view of a client process on this machine (no XS)
  */
 #ifndef __LIN_SOCKETS_TCP_H__
 #define __LIN_SOCKETS_TCP_H__
@@ -17,6 +18,7 @@
 #include "mc.xs.h"			// for xsID_* values
 #include "builtinCommon.h"
 #include "../../../modules/ftpsock/ftpsock_posix.h"		// ftpsockWatch: fd sources that do not wake the loop per dispatch
+#include "tcp_peer_process.h"
 
 #include <glib-unix.h>
 
@@ -42,6 +44,8 @@ void xs_lin_listener_destructor(void *data);
 #define kTCPPeerGraceMin (500)
 #define kTCPPeerGraceMax (20000)
 #define kTCPPeerGraceDefault (2000)		// when the kernel tells no round trip
+// how often, in microseconds, a running client process on this machine is looked at again within the grace
+#define kTCPPeerLook (40)
 
 /*
 	TCP
@@ -69,6 +73,7 @@ struct TCPRecord {
 	int				failure;		// errno of a socket error, 0 when none
 	uint32_t		peerGrace;		// tcppeer: the grace last computed for this connection, µs
 	uint32_t		peerGraceUses;
+	TCPPeerProcessRecord	peerProcess;	// tcppeer: the client's process, when it is on this machine
 
 	uint32_t		announced;		// writable count the JS side was last told
 	xsSlot			*onReadable;

@@ -36,6 +36,7 @@ void tcpFree(TCP tcp)
 		g_source_remove(tcp->idle);
 	if (tcp->fd >= 0)
 		close(tcp->fd);
+	tcpPeerProcessForget(&tcp->peerProcess);		// tcppeer's fds on the client process
 	c_free(tcp);
 }
 
