@@ -69,10 +69,10 @@ f.quit()
 describe("the commit check asks a client's process on this machine", function () {
 	this.timeout(120000);
 
-	describe("with the host's own check", () => {
+	describe("with the early commit for a sleeping client (FTPD_PEER_PROCESS=early)", () => {
 		let server;
 		before(async () => {
-			server = await serverWith();
+			server = await serverWith({FTPD_PEER_PROCESS: "early"});
 		});
 		after(async () => {
 			await server?.dispose();
@@ -141,6 +141,21 @@ for i in range(5):
 			expect(log).not.to.match(/< 226 Transfer complete\./);
 			expect(peerChecks(log).filter(how => how === "peer process sleeping")).to.deep.equal([]);
 		});
+	});
+
+	it("by default, a sleeping client waits the grace: the process never commits an upload sooner", async () => {
+		const server = await serverWith();
+		try {
+			const log = await curlUploads(server, 5);
+			const checks = peerChecks(log);
+			expect(checks, log).to.have.length(5);
+			expect((log.match(/< 226 Transfer complete\./g) ?? []).length).to.equal(5);
+			expect(checks.filter(how => how === "peer process sleeping"), checks.join("\n")).to.deep.equal([]);
+			expect(checks.every(how => /^grace/.test(how)), checks.join("\n")).to.equal(true);
+		}
+		finally {
+			await server.dispose();
+		}
 	});
 
 	for (const [env, expected] of [[{FTPD_PEER_PROCESS: "0"}, "grace (peer process not asked)"], [{FTPD_CLOSE_GRACE_US: "1000"}, "grace (fixed)"]]) {
