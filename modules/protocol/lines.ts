@@ -228,10 +228,19 @@ export class LineSplitter {
 	}
 }
 
-/** Splits "VERB argument" into an upper-case verb and its argument (spaces kept, per RFC 959 pathnames). */
-export function parseCommand(line: string): {verb: string; argument: string} {
+/** The upper-case verb of a command line. */
+export function verbOf(line: string): string {
 	const space = line.indexOf(" ");
-	if (space < 0)
-		return {verb: line.toUpperCase(), argument: ""};
-	return {verb: line.slice(0, space).toUpperCase(), argument: line.slice(space + 1)};
+	return ((space < 0) ? line : line.slice(0, space)).toUpperCase();
+}
+
+/** What follows the verb and its space ("" when nothing does; spaces kept, per RFC 959 pathnames). */
+export function argumentOf(line: string): string {
+	const space = line.indexOf(" ");
+	return (space < 0) ? "" : line.slice(space + 1);
+}
+
+/** Splits "VERB argument" into an upper-case verb and its argument. */
+export function parseCommand(line: string): {verb: string; argument: string} {
+	return {verb: verbOf(line), argument: argumentOf(line)};
 }

@@ -13,7 +13,7 @@
  */
 import {ControlConnection} from "./control";
 import {SessionData} from "./data";
-import {parseCommand} from "../protocol/lines";
+import {verbOf, argumentOf} from "../protocol/lines";
 import {formatReply} from "../protocol/reply";
 import {formatTransfer} from "./report";
 import {resolvePath, isProblem} from "../files/paths";
@@ -152,8 +152,7 @@ export class Session {
 	}
 
 	reply(code: number, text: string): void {
-		// one line, the usual reply, without the call
-		const reply = (text.indexOf("\n") < 0) ? `${code} ${text}\r\n` : formatReply(code, text);
+		const reply = formatReply(code, text);
 		if (log.level >= 2)
 			this.logReply(reply);
 		this.control.write(reply);
@@ -305,10 +304,9 @@ export class Session {
 
 	/** Runs one command line; returns the command's promise when it goes on asynchronously. */
 	private execute(line: string): Promise<void> | void {
-		// parseCommand's split, without its object: this runs for every command
-		const space = line.indexOf(" ");
-		const verb = ((space < 0) ? line : line.slice(0, space)).toUpperCase();
-		const argument = (space < 0) ? "" : line.slice(space + 1);
+		// the two halves without parseCommand's object: this runs for every command
+		const verb = verbOf(line);
+		const argument = argumentOf(line);
 		if (log.level >= 2)
 			log.protocol(`${this.label} > ${(verb === "PASS") ? "PASS ****" : line}`);
 		this.lastCommandAt = this.server.now();
@@ -375,7 +373,7 @@ export class Session {
 		const transferring = undefined !== this.transferPath;
 		if ((undefined === line) || !(transferring || this.data.accepting))
 			return false;
-		if (parseCommand(line).verb !== "ABOR")
+		if (verbOf(line) !== "ABOR")
 			return false;
 		if (!transferring) {
 			this.data.stopAccepting();
