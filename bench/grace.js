@@ -1,7 +1,9 @@
 // node bench/grace.js [--runs N] [--binary PATH]: what the check before an upload's commit
 // costs (tcppeer, hosts/lin/sockets/tcp_peer.c). The STOR workloads of `npm run bench`, on our
-// host with the check as it is ("default": the client's process asked, then the grace), with
-// the grace alone ("no process": FTPD_PEER_PROCESS=0) and with the grace set by
+// host with the check as it is ("default": the client's process asked: asleep, the answer at
+// once; else the grace), with
+// the grace alone ("no process": FTPD_PEER_PROCESS=0; "no early": the process asked, but a
+// sleeping client waits the grace, FTPD_PEER_PROCESS=grace) and with the grace set by
 // FTPD_CLOSE_GRACE_US (0: none; the check at the socket layer stays), all in one run,
 // interleaved. Prints a Markdown table: the rate (median of the runs) and the server's CPU per
 // file. --baseline PATH adds another build of the host (e.g. main's, before the change) to the
@@ -31,6 +33,7 @@ await settleTimeWait({log});
 
 // the environment of each variant: FTPD_CLOSE_GRACE_US (unset: the host's own grace) and FTPD_PEER_PROCESS
 const GRACES = [["none", {FTPD_CLOSE_GRACE_US: "0"}], ["default", {}], ["no process", {FTPD_PEER_PROCESS: "0"}],
+	["no early", {FTPD_PEER_PROCESS: "grace"}],
 	["50 µs", {FTPD_CLOSE_GRACE_US: "50"}], ["1 ms", {FTPD_CLOSE_GRACE_US: "1000"}], ["2 ms", {FTPD_CLOSE_GRACE_US: "2000"}]]
 	.filter(([label]) => options.graces.split(",").includes(label));
 const VARIABLES = ["FTPD_CLOSE_GRACE_US", "FTPD_PEER_PROCESS"];

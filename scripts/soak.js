@@ -1,4 +1,5 @@
-// npm run soak [-- --minutes N] [--workers N] [--release]: a soak of the XS Linux host.
+// npm run soak [-- --minutes N] [--workers N] [--release] [--verbose 1|2 --log FILE]: a soak of
+// the XS Linux host (--log: the host's log, at --verbose, into FILE).
 //
 // 8 clients (--workers) run a random mix of verified operations for N minutes (default 2)
 // against one host: uploads of new files and over existing ones, each read back and compared
@@ -26,7 +27,7 @@
 // when the host does not exit cleanly on SIGTERM at the end.
 import net from "node:net";
 import {randomBytes, createHash} from "node:crypto";
-import {readFileSync, readdirSync} from "node:fs";
+import {createWriteStream, readFileSync, readdirSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {startServer} from "../tests/ftp/server.js";
 import {RawClient} from "../tests/ftp/raw.js";
@@ -45,11 +46,14 @@ const {values: options} = parseArgs({
 		minutes: {type: "string", default: "2"},
 		workers: {type: "string", default: "8"},
 		release: {type: "boolean", default: false},
+		verbose: {type: "string", default: "0"},
+		log: {type: "string"},
 	},
 });
 const minutes = Number(options.minutes), workerCount = Number(options.workers);
-if (!(minutes > 0) || !Number.isInteger(workerCount) || (workerCount < 1)) {
-	console.error("usage: npm run soak -- [--minutes N] [--workers N] [--release]");
+const verbosity = Number(options.verbose);
+if (!(minutes > 0) || !Number.isInteger(workerCount) || (workerCount < 1) || ![0, 1, 2].includes(verbosity) || (verbosity && !options.log)) {
+	console.error("usage: npm run soak -- [--minutes N] [--workers N] [--release] [--verbose 1|2 --log FILE]");
 	process.exit(2);
 }
 
@@ -652,9 +656,16 @@ async function main() {
 	const binary = options.release ? buildHost({quiet: true}) : buildMeasuredHost("instrument");
 	const server = await startServer({
 		binary,
-		args: ["--verbose", "0", "--max-sessions", String(workerCount * 2 + 2), "--image-size", String(96 * MiB)],
+		args: ["--verbose", String(verbosity), "--max-sessions", String(workerCount * 2 + 2), "--image-size", String(96 * MiB)],
 	});
 	const pid = server.proc.pid;
+	if (options.log) {
+		// the host's log goes to the file, not into memory: at verbosity 2 a long run logs gigabytes
+		const log = createWriteStream(options.log);
+		log.write(server.stderr);
+		server.proc.stderr.removeAllListeners("data");
+		server.proc.stderr.on("data", text => log.write(text));
+	}
 	// never leave the host behind; Ctrl-C (or SIGTERM) ends the run early, with its summary
 	process.on("exit", () => server.proc.kill("SIGKILL"));
 	let signalled = false;

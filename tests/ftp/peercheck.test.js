@@ -13,6 +13,7 @@ import {startServer} from "./server.js";
 
 const run = promisify(execFile);
 const CONTENT = randomBytes(64 * 1024);
+const PING_PONG_ROUNDS = 40;
 
 /**
  * How a check of a complete upload by a live client may be answered: its process seen sleeping,
@@ -69,10 +70,10 @@ f.quit()
 describe("the commit check asks a client's process on this machine", function () {
 	this.timeout(120000);
 
-	describe("with the early commit for a sleeping client (FTPD_PEER_PROCESS=early)", () => {
+	describe("by default: a sleeping client is committed at once", () => {
 		let server;
 		before(async () => {
-			server = await serverWith({FTPD_PEER_PROCESS: "early"});
+			server = await serverWith();
 		});
 		after(async () => {
 			await server?.dispose();
@@ -123,6 +124,76 @@ finally:
 			expect(checks).to.deep.equal(["grace"]);
 		});
 
+		it("a client whose threads hand the CPU to each other between its two closes is not committed", async () => {
+			// After closing its data connection the client's main thread passes a token through a
+			// pipe to a second thread and waits for it back, for less than the grace, then closes
+			// its control connection: at every instant one of the two runs or is runnable, though
+			// each, read alone, is often seen sleeping (a quarter of the uploads were committed
+			// when the threads were read once, one after the other). Only a sleep common to all
+			// threads may commit at once.
+			const mark = server.stderr.length;
+			await python(server, `
+import threading
+go_r, go_w = os.pipe()
+back_r, back_w = os.pipe()
+def partner():
+    while os.read(go_r, 1) == b"g":
+        os.write(back_w, b"b")
+thread = threading.Thread(target=partner)
+thread.start()
+f.voidcmd("TYPE I")
+for i in range(${PING_PONG_ROUNDS}):
+    conn = f.transfercmd("STOR pingpong.bin")
+    conn.sendall(b"p" * 4096)
+    conn.close()
+    until = time.perf_counter() + 400e-6
+    while time.perf_counter() < until:
+        os.write(go_w, b"g")
+        os.read(back_r, 1)
+    f.close()
+    f.connect("127.0.0.1", ${server.port})
+    f.login()
+    f.voidcmd("TYPE I")
+os.write(go_w, b"q")
+thread.join()
+`);
+			const checks = peerChecks(server.stderr.slice(mark));
+			expect(checks).to.have.length.above(PING_PONG_ROUNDS / 2);
+			expect(checks.filter(how => how === "peer process sleeping")).to.deep.equal([]);
+		});
+
+		it("the connections of one client process share what is kept open on it", async () => {
+			// each look keeps the stat and schedstat of every thread open: per connection, a
+			// many-threaded client with many sessions would take the server's fds
+			const out = await python(server, `
+import threading
+idle = threading.Event()
+threads = [threading.Thread(target=idle.wait) for _ in range(5)]
+for thread in threads:
+    thread.start()
+fds = lambda: len(os.listdir("/proc/${server.proc.pid}/fd"))
+f.storbinary("STOR shared.bin", io.BytesIO(b"s" * 4096))
+before = fds()
+more = []
+for i in range(6):
+    g = ftplib.FTP()
+    g.connect("127.0.0.1", ${server.port})
+    g.login()
+    g.storbinary("STOR shared.bin", io.BytesIO(b"s" * 4096))
+    more.append(g)
+print(fds() - before)
+for g in more:
+    g.quit()
+idle.set()
+for thread in threads:
+    thread.join()
+`);
+			const checks = peerChecks(server.stderr);
+			expect(checks).to.include("peer process sleeping");
+			// 6 control connections, and nothing per connection for the 6 threads' 12 files
+			expect(Number(out.trim())).to.be.within(6, 6 + 5);
+		});
+
 		it("a client that closes its control connection right after its data connection is not committed", async () => {
 			// the data connection, then the control connection, closed by a running process:
 			// seen running or its end closed, never sleeping with its end open
@@ -143,8 +214,8 @@ for i in range(5):
 		});
 	});
 
-	it("by default, a sleeping client waits the grace: the process never commits an upload sooner", async () => {
-		const server = await serverWith();
+	it("FTPD_PEER_PROCESS=grace: a sleeping client waits the grace; the process never commits an upload sooner", async () => {
+		const server = await serverWith({FTPD_PEER_PROCESS: "grace"});
 		try {
 			const log = await curlUploads(server, 5);
 			const checks = peerChecks(log);

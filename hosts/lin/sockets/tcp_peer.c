@@ -7,8 +7,8 @@
 	not have run yet, and the FIN or RST of a dying client may still be on its way.
 
 	A client on this machine need not be waited for: its process tells (tcp_peer_process.c).
-	Every thread sleeping, none dying, and its end of the connection still established: every
-	close it was making is made, and the answer is given at once. Running: looked at again
+	Every thread sleeping at one instant, none dying, and its end of the connection still
+	established then: every close it was making is made, and the answer is given at once. Running: looked at again
 	every kTCPPeerLook µs until it sleeps or the grace ends. Exiting: the grace, as for a client
 	the kernel cannot tell of (a remote one), ended early when the FIN or RST is seen.
 */
@@ -97,8 +97,7 @@ static uint32_t tcpPeerGrace(TCP tcp, uint8_t *extend)
 	return tcp->peerGrace;
 }
 
-// Whether the client's process is asked (FTPD_PEER_PROCESS=0: never, for comparisons; =early:
-// asked, and a sleeping one ends the grace, tcpPeerProcessEarly)
+// Whether the client's process is asked (FTPD_PEER_PROCESS=0: never, for comparisons)
 static uint8_t tcpPeerProcessWanted(void)
 {
 	static int8_t wanted = -1;
@@ -110,20 +109,20 @@ static uint8_t tcpPeerProcessWanted(void)
 	return (uint8_t)wanted;
 }
 
-// Whether a client process seen sleeping, its end established, ends the grace at once
-// (FTPD_PEER_PROCESS=early). Off by default: with it on, a 20-minute soak on a quiet machine
-// committed one partial upload of a client that closed its data connection and then its
-// control connection at once (and a 2-minute one at load 30 to 60 another), by a path not
-// found. Without it the process only ever makes the wait longer (a client seen running on a
-// busy machine, or exiting) or ends it with an abort (its end closed): never a commit sooner
-// than the grace.
+// Whether a client process seen sleeping, its end established, ends the grace at once: by
+// default (FTPD_PEER_PROCESS=grace: not, for comparisons; the process then only ever makes the
+// wait longer, a client seen running on a busy machine or exiting, or ends it with an abort,
+// its end closed). It was off by default while its threads were read once each, one after the
+// other: two soaks committed a partial upload of a client that closed its data connection and
+// then its control connection at once, seen sleeping while one of its threads always ran
+// (tcp_peer_process.c reads them twice since).
 static uint8_t tcpPeerProcessEarly(void)
 {
 	static int8_t early = -1;
 
 	if (early < 0) {
 		const char *value = getenv("FTPD_PEER_PROCESS");
-		early = (value && (0 == c_strcmp(value, "early"))) ? 1 : 0;
+		early = (value && (0 == c_strcmp(value, "grace"))) ? 0 : 1;
 	}
 	return (uint8_t)early;
 }

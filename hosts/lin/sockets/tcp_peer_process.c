@@ -11,6 +11,19 @@
 	asked of the kernel after the threads (sock_diag), says whether one of those closes was the
 	control connection's, even before the FIN has reached this end.
 
+	"Every thread sleeps" must hold at one instant: threads read one after the other are no
+	snapshot. Two threads that hand the CPU to each other (a thread waiting for a helper, a lock
+	passed on, a GC's workers) are each seen sleeping when read alone, while one of them always
+	runs. So the threads are read twice, with the client's end of the connection asked in
+	between: the first time each thread's time on a CPU and count of runs (schedstat) before
+	its state, the second time its state before them. A thread seen sleeping both times, with
+	the same time and count, neither got a CPU nor left one in between (a sleep's state is set
+	on the CPU, before the thread leaves it), so it slept from its first read to its second;
+	every first read comes before every second one, so all of them slept at once, when the
+	connection was asked. Not seen: a thread that stays on its CPU from one read to the other
+	and is caught both times between setting its sleep's state and leaving the CPU, with no
+	scheduler tick in between (its time moves at each tick).
+
 	The process is found once per connection, as its first upload starts (tcppeer's prepare:
 	a client killed in that upload has no fds left to find by its commit), else at its first
 	look: sock_diag gives the client
@@ -181,6 +194,38 @@ static int tcpPeerProcessStat(int dir, const char *path, TCPPeerStatRecord *stat
 	return result;
 }
 
+// A task's schedstat line (the scheduler's sched_info): its time on a CPU (ns) and how many
+// times it was given one. The time moves whenever the task leaves a CPU, the count whenever it
+// gets one: a task seen sleeping, whose state was set to sleep on its CPU and then woken before
+// it left it, that runs on and sleeps again, leaves its count as it was, not its time.
+struct TCPPeerRunsRecord {
+	uint64_t		time;
+	uint64_t		count;
+};
+typedef struct TCPPeerRunsRecord TCPPeerRunsRecord;
+
+// 1 when read
+static int tcpPeerProcessRuns(int fd, TCPPeerRunsRecord *runs)
+{
+	char line[96], *p;
+	ssize_t count = pread(fd, line, sizeof(line) - 1, 0);
+
+	if (count <= 0)
+		return 0;		// ESRCH: the task is gone
+	line[count] = 0;
+	runs->time = strtoull(line, &p, 10);
+	p = strchr(p + 1, ' ');
+	if (!p)
+		return 0;
+	runs->count = strtoull(p + 1, NULL, 10);
+	return 1;
+}
+
+static int tcpPeerProcessRan(const TCPPeerRunsRecord *before, const TCPPeerRunsRecord *after)
+{
+	return (before->time != after->time) || (before->count != after->count);
+}
+
 // What one thread's stat says of the process: the death of a thread is the process's (its
 // fatal signal is every thread's), as a zombie (a thread group's leader waits for the others);
 // only S is a sleep that no close of ours can be in the middle of (D may be a close waiting
@@ -192,45 +237,80 @@ static uint8_t tcpPeerProcessThread(const TCPPeerStatRecord *stat)
 	return ('S' == stat->state) ? kTCPPeerProcessSleeping : kTCPPeerProcessRunning;
 }
 
-// The stat of thread `tid`, from the fd kept for it, else opened (and kept while there is room).
-// A kept fd whose thread is gone (its tid reused by a new thread) is opened again.
-static int tcpPeerProcessThreadStat(TCPPeerProcess process, int32_t tid, TCPPeerStatRecord *stat)
-{
-	char path[24];
-	int index, fd;
+// threads other than the leader whose stat and schedstat are kept open, per client process; a
+// process with more is not looked at (the grace decides)
+#define kTCPPeerProcessKept (16)
+// client processes looked at at once (their connections share what is kept open on them)
+#define kTCPPeerProcessClients (8)
 
-	for (index = 0; index < process->kept; index++) {
-		if (process->threads[index].tid != tid)
-			continue;
-		process->threads[index].seen = 1;
-		if (tcpPeerProcessRead(process->threads[index].fd, stat))
-			return 1;
-		close(process->threads[index].fd);
-		process->threads[index] = process->threads[--process->kept];
-		break;
-	}
-	snprintf(path, sizeof(path), "%d/stat", (int)tid);
-	fd = openat(process->task, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (!tcpPeerProcessRead(fd, stat)) {
-		close(fd);
-		return 0;
-	}
-	if (process->kept < kTCPPeerProcessKept) {
-		process->threads[process->kept].tid = tid;
-		process->threads[process->kept].fd = fd;
-		process->threads[process->kept].seen = 1;
-		process->kept += 1;
-	}
-	else
-		close(fd);
-	return 1;
+// What is kept open on a client process, while a connection of it is open: its leader's stat
+// and schedstat, its task folder, and its other threads' stat and schedstat. Kept open and read
+// again (pread), they stay the process's even if its pid is reused once it is gone.
+struct TCPPeerClientRecord {
+	int32_t			pid;
+	uint64_t		start;			// the process's start time (clock ticks since boot)
+	uint32_t		uses;			// connections using it; 0: free
+	int				stat;			// /proc/PID/stat
+	int				schedstat;		// /proc/PID/schedstat: the leader's
+	int				task;			// /proc/PID/task
+	int				kept;			// entries of threads
+	struct {
+		int32_t		tid;
+		int			fd;				// /proc/PID/task/TID/stat
+		int			schedstat;		// /proc/PID/task/TID/schedstat
+		TCPPeerRunsRecord	runs;	// as the current look first read it
+		uint8_t		seen;			// listed by the current look
+	} threads[kTCPPeerProcessKept];
+};
+typedef struct TCPPeerClientRecord TCPPeerClientRecord;
+typedef struct TCPPeerClientRecord *TCPPeerClient;
+
+static TCPPeerClientRecord gTCPPeerClients[kTCPPeerProcessClients];
+
+static void tcpPeerProcessDrop(TCPPeerClient client, int index)
+{
+	close(client->threads[index].fd);
+	close(client->threads[index].schedstat);
+	client->threads[index] = client->threads[--client->kept];
 }
 
-// Every thread of the process other than the leader (already read), until one is not sleeping.
-// Once every thread was listed, the fds kept for threads that are gone are closed.
-static uint8_t tcpPeerProcessThreads(TCPPeerProcess process)
+// The entry of thread `tid`, its stat and schedstat opened and kept at its first look; -1 when
+// they cannot be opened (the thread is gone) or kept (too many threads).
+static int tcpPeerProcessThreadEntry(TCPPeerClient client, int32_t tid)
+{
+	char path[32];
+	int index, fd, schedstat;
+
+	for (index = 0; index < client->kept; index++) {
+		if (client->threads[index].tid == tid)
+			return index;
+	}
+	if (client->kept == kTCPPeerProcessKept)
+		return -1;
+	snprintf(path, sizeof(path), "%d/stat", (int)tid);
+	fd = openat(client->task, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%d/schedstat", (int)tid);
+	schedstat = openat(client->task, path, O_RDONLY | O_CLOEXEC);
+	if (schedstat < 0) {
+		close(fd);
+		return -1;
+	}
+	index = client->kept++;
+	client->threads[index].tid = tid;
+	client->threads[index].fd = fd;
+	client->threads[index].schedstat = schedstat;
+	client->threads[index].seen = 0;
+	return index;
+}
+
+// The first read of every thread other than the leader (already read), until one is not
+// sleeping: its count of runs, then its state. `listed`: how many were read. Once every
+// thread was listed, the entries of threads that are gone are dropped. A kept fd whose thread
+// is gone (its tid reused by a new thread) reads nothing: the thread counts as running (it
+// ran, to exit, and may have been the one to close), and its entry is dropped.
+static uint8_t tcpPeerProcessThreads(TCPPeerClient client, uint32_t *listed)
 {
 	union {
 		struct dirent64	entry;
@@ -239,23 +319,22 @@ static uint8_t tcpPeerProcessThreads(TCPPeerProcess process)
 	uint8_t result = kTCPPeerProcessSleeping;
 	int index;
 
-	for (index = 0; index < process->kept; index++)
-		process->threads[index].seen = 0;
-	if (lseek(process->task, 0, SEEK_SET) < 0)
+	*listed = 0;
+	for (index = 0; index < client->kept; index++)
+		client->threads[index].seen = 0;
+	if (lseek(client->task, 0, SEEK_SET) < 0)
 		return kTCPPeerProcessUnknown;
 	while (kTCPPeerProcessSleeping == result) {
-		ssize_t count = getdents64(process->task, &entries, sizeof(entries)), offset;
+		ssize_t count = getdents64(client->task, &entries, sizeof(entries)), offset;
 		if (count <= 0) {
 			if (count < 0)
 				result = (ENOENT == errno) ? kTCPPeerProcessExiting : kTCPPeerProcessUnknown;
 			else {
-				for (index = 0; index < process->kept; ) {
-					if (process->threads[index].seen)
+				for (index = 0; index < client->kept; ) {
+					if (client->threads[index].seen)
 						index++;
-					else {
-						close(process->threads[index].fd);
-						process->threads[index] = process->threads[--process->kept];
-					}
+					else
+						tcpPeerProcessDrop(client, index);
 				}
 			}
 			break;
@@ -268,13 +347,47 @@ static uint8_t tcpPeerProcessThreads(TCPPeerProcess process)
 			if ((entry->d_name[0] < '1') || (entry->d_name[0] > '9'))
 				continue;
 			tid = (int32_t)atoi(entry->d_name);
-			if (tid == process->pid)
+			if (tid == client->pid)
 				continue;
-			// a thread gone since the listing was exiting: it ran, and may have been the one to close
-			result = tcpPeerProcessThreadStat(process, tid, &stat) ? tcpPeerProcessThread(&stat) : kTCPPeerProcessRunning;
+			index = tcpPeerProcessThreadEntry(client, tid);
+			if (index < 0) {
+				result = (client->kept == kTCPPeerProcessKept) ? kTCPPeerProcessUnknown : kTCPPeerProcessRunning;
+				break;
+			}
+			client->threads[index].seen = 1;
+			*listed += 1;
+			if (!tcpPeerProcessRuns(client->threads[index].schedstat, &client->threads[index].runs) || !tcpPeerProcessRead(client->threads[index].fd, &stat)) {
+				tcpPeerProcessDrop(client, index);
+				result = kTCPPeerProcessRunning;
+			}
+			else
+				result = tcpPeerProcessThread(&stat);
 		}
 	}
 	return result;
+}
+
+// The second read of the threads the first one listed: its state, then its count of runs.
+// Sleeping when every one still sleeps and was not given a CPU since its first read.
+static uint8_t tcpPeerProcessStill(TCPPeerClient client)
+{
+	int index;
+
+	for (index = 0; index < client->kept; index++) {
+		TCPPeerStatRecord stat = {0};
+		TCPPeerRunsRecord runs;
+		uint8_t result;
+		if (!client->threads[index].seen)
+			continue;
+		if (!tcpPeerProcessRead(client->threads[index].fd, &stat) || !tcpPeerProcessRuns(client->threads[index].schedstat, &runs))
+			return kTCPPeerProcessRunning;
+		result = tcpPeerProcessThread(&stat);
+		if (kTCPPeerProcessSleeping != result)
+			return result;
+		if (tcpPeerProcessRan(&client->threads[index].runs, &runs))
+			return kTCPPeerProcessRunning;
+	}
+	return kTCPPeerProcessSleeping;
 }
 
 // Whether process `pid` (a name under /proc) has `link` ("socket:[inode]") among its fds.
@@ -478,10 +591,67 @@ bail:
 	return found;
 }
 
+static void tcpPeerClientClose(TCPPeerClient client)
+{
+	while (client->kept)
+		tcpPeerProcessDrop(client, client->kept - 1);
+	if (client->stat >= 0)
+		close(client->stat);
+	if (client->schedstat >= 0)
+		close(client->schedstat);
+	if (client->task >= 0)
+		close(client->task);
+	client->pid = 0;
+	client->uses = 0;
+}
+
+// The record of process `pid` started at `start`: the one its other connections use, else a
+// free one, opened. NULL when none is free, or the process cannot be read (gone, or a kernel
+// without sched_info, CONFIG_SCHED_INFO: no count of runs, so no snapshot).
+static TCPPeerClient tcpPeerClientUse(int32_t pid, uint64_t start)
+{
+	TCPPeerClient client = NULL;
+	TCPPeerStatRecord stat = {0};
+	TCPPeerRunsRecord runs = {0};
+	char path[32];
+	int index;
+
+	for (index = 0; index < kTCPPeerProcessClients; index++) {
+		TCPPeerClient record = &gTCPPeerClients[index];
+		if (record->uses && (record->pid == pid) && (record->start == start)) {
+			record->uses += 1;
+			return record;
+		}
+		if (!record->uses && !client)
+			client = record;
+	}
+	if (!client)
+		return NULL;
+	client->pid = pid;
+	client->start = start;
+	client->uses = 1;
+	client->kept = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	client->stat = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	client->task = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	client->schedstat = open(path, O_RDONLY | O_CLOEXEC);
+	// the leader has run (it holds the socket): a count of 0 is a kernel that keeps none
+	if ((client->stat < 0) || (client->task < 0) || (client->schedstat < 0) || !tcpPeerProcessRead(client->stat, &stat) || (stat.start != start)
+			|| !tcpPeerProcessRuns(client->schedstat, &runs) || !runs.count) {
+		tcpPeerClientClose(client);
+		return NULL;
+	}
+	return client;
+}
+
 void tcpPeerProcessFind(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote)
 {
 	uint8_t state;
 	uint32_t inode, uid;
+	uint64_t start;
+	int32_t pid;
 
 	process->pid = -1;
 	if ((AF_INET != local->sin_family) || (AF_INET != remote->sin_family))
@@ -490,59 +660,52 @@ void tcpPeerProcessFind(TCPPeerProcess process, const struct sockaddr_in *local,
 	// not established: closed already (and then no process to find)
 	if ((0 != tcpPeerProcessDiag(local, remote, &state, &inode, &uid)) || (TCP_ESTABLISHED != state) || !inode)
 		return;
-	process->inode = inode;
-	process->pid = tcpPeerProcessHolder(inode, uid, &process->start);
-	if (process->pid > 0) {
-		// kept open: each look reads them again (pread), and they stay the process's even if
-		// its pid is reused once it is gone
-		char path[32];
-		TCPPeerStatRecord stat = {0};
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)process->pid);
-		process->stat = open(path, O_RDONLY | O_CLOEXEC);
-		snprintf(path, sizeof(path), "/proc/%d/task", (int)process->pid);
-		process->task = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		process->kept = 0;
-		if ((process->stat < 0) || (process->task < 0) || !tcpPeerProcessRead(process->stat, &stat) || (stat.start != process->start)) {
-			tcpPeerProcessForget(process);
-			process->pid = -1;
-		}
+	pid = tcpPeerProcessHolder(inode, uid, &start);
+	if (pid <= 0)
+		return;
+	process->client = tcpPeerClientUse(pid, start);
+	if (process->client) {
+		process->inode = inode;
+		process->pid = pid;
 	}
 }
 
 void tcpPeerProcessForget(TCPPeerProcess process)
 {
-	if (process->pid > 0) {
-		while (process->kept)
-			close(process->threads[--process->kept].fd);
-		if (process->stat >= 0)
-			close(process->stat);
-		if (process->task >= 0)
-			close(process->task);
-	}
+	if ((process->pid > 0) && process->client && !--process->client->uses)
+		tcpPeerClientClose(process->client);
+	process->client = NULL;
 	process->pid = -1;
 }
 
 uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *local, const struct sockaddr_in *remote)
 {
 	TCPPeerStatRecord stat = {0};
+	TCPPeerClient client;
 	uint8_t state, result;
-	uint32_t inode, uid;
+	uint32_t inode, uid, threads, listed = 0;
+	TCPPeerRunsRecord runs, later;
 	int status;
 
 	if (0 == process->pid)
 		tcpPeerProcessFind(process, local, remote);
 	if (process->pid < 0)
 		return kTCPPeerProcessUnknown;
+	client = process->client;
 
-	// the threads first, then the socket: a sleep seen before the socket was asked covers
-	// every close made before it
-	if (!tcpPeerProcessRead(process->stat, &stat) || (stat.start != process->start))
+	// the threads, then the socket, then the threads again (see above): a sleep common to every
+	// thread, the socket asked within it, covers every close made before it
+	if (!tcpPeerProcessRuns(client->schedstat, &runs) || !tcpPeerProcessRead(client->stat, &stat) || (stat.start != client->start))
 		return kTCPPeerProcessExiting;		// gone
+	threads = stat.threads;
 	result = tcpPeerProcessThread(&stat);
-	if ((kTCPPeerProcessSleeping == result) && (stat.threads > 1))
-		result = tcpPeerProcessThreads(process);
+	if ((kTCPPeerProcessSleeping == result) && (threads > 1))
+		result = tcpPeerProcessThreads(client, &listed);
 	if (kTCPPeerProcessSleeping != result)
 		return result;
+	// a thread started or ended between the leader's read and the listing: one of them ran
+	if (threads != (listed + 1))
+		return kTCPPeerProcessRunning;
 
 	status = tcpPeerProcessDiag(local, remote, &state, &inode, &uid);
 	if (ENOENT == status)
@@ -551,7 +714,16 @@ uint8_t tcpPeerProcessLook(TCPPeerProcess process, const struct sockaddr_in *loc
 		return kTCPPeerProcessUnknown;
 	if ((TCP_ESTABLISHED != state) || (inode != process->inode))
 		return kTCPPeerProcessClosed;
-	return kTCPPeerProcessSleeping;
+
+	result = (threads > 1) ? tcpPeerProcessStill(client) : kTCPPeerProcessSleeping;
+	if (kTCPPeerProcessSleeping != result)
+		return result;
+	if (!tcpPeerProcessRead(client->stat, &stat) || (stat.start != client->start) || !tcpPeerProcessRuns(client->schedstat, &later))
+		return kTCPPeerProcessExiting;		// gone
+	result = tcpPeerProcessThread(&stat);
+	if (kTCPPeerProcessSleeping != result)
+		return result;
+	return (tcpPeerProcessRan(&runs, &later) || (stat.threads != threads)) ? kTCPPeerProcessRunning : kTCPPeerProcessSleeping;
 }
 
 uint8_t tcpPeerProcessOversubscribed(void)

@@ -12,29 +12,21 @@
 // What tcpPeerProcessLook tells of the client process
 enum {
 	kTCPPeerProcessUnknown = 0,	// none found (a remote client, /proc or sock_diag unavailable, a shared socket...)
-	kTCPPeerProcessSleeping,	// every thread sleeping (S), none exiting, its end of the connection established
+	kTCPPeerProcessSleeping,	// every thread sleeping (S) at one same instant, none exiting, its end of the connection established then
 	kTCPPeerProcessRunning,		// a thread running, runnable, in uninterruptible sleep (D) or stopped
 	kTCPPeerProcessExiting,		// a thread exiting or killed by a signal, a zombie, or the process gone
 	kTCPPeerProcessClosed,		// the client closed or shut down its end of this connection
 };
 
-// threads whose stat is kept open, per connection (the others are opened at each look)
-#define kTCPPeerProcessKept (16)
+struct TCPPeerClientRecord;
 
-// Kept per connection: found once, and looked at again at each commit. The fds are valid
-// while pid > 0 (the record starts zeroed); tcpPeerProcessForget closes them.
+// Kept per connection: found once, and looked at again at each commit. The record starts
+// zeroed; tcpPeerProcessForget lets go of the client (the connection is freed). What is kept
+// open on the client process is shared by every connection of that process.
 struct TCPPeerProcessRecord {
-	int32_t			pid;			// 0: not looked for yet; -1: none usable
-	uint32_t		inode;			// the client's socket
-	uint64_t		start;			// the process's start time (clock ticks since boot)
-	int				stat;			// /proc/PID/stat
-	int				task;			// /proc/PID/task
-	int				kept;			// entries of threads
-	struct {
-		int32_t		tid;
-		int			fd;				// /proc/PID/task/TID/stat
-		uint8_t		seen;			// listed by the current look
-	} threads[kTCPPeerProcessKept];
+	int32_t						pid;		// 0: not looked for yet; -1: none usable
+	uint32_t					inode;		// the client's socket
+	struct TCPPeerClientRecord	*client;	// when pid > 0
 };
 typedef struct TCPPeerProcessRecord TCPPeerProcessRecord;
 typedef struct TCPPeerProcessRecord *TCPPeerProcess;
