@@ -194,6 +194,22 @@ for thread in threads:
 			expect(Number(out.trim())).to.be.within(6, 6 + 5);
 		});
 
+		it("a client with more threads than are kept open gets the grace", async () => {
+			const mark = server.stderr.length;
+			await python(server, `
+import threading
+idle = threading.Event()
+threads = [threading.Thread(target=idle.wait) for _ in range(20)]
+for thread in threads:
+    thread.start()
+f.storbinary("STOR many.bin", io.BytesIO(b"m" * 4096))
+idle.set()
+for thread in threads:
+    thread.join()
+`);
+			expect(peerChecks(server.stderr.slice(mark))).to.deep.equal(["grace"]);
+		});
+
 		it("a client that closes its control connection right after its data connection is not committed", async () => {
 			// the data connection, then the control connection, closed by a running process:
 			// seen running or its end closed, never sleeping with its end open
