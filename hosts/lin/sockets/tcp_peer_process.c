@@ -15,12 +15,13 @@
 	snapshot. Two threads that hand the CPU to each other (a thread waiting for a helper, a lock
 	passed on, a GC's workers) are each seen sleeping when read alone, while one of them always
 	runs. So the threads are read twice, with the client's end of the connection asked in
-	between: the first time each thread's time on a CPU and count of runs (schedstat) before
-	its state, the second time its state before them. A thread seen sleeping both times, with
-	the same time and count, neither got a CPU nor left one in between (a sleep's state is set
-	on the CPU, before the thread leaves it), so it slept from its first read to its second;
-	every first read comes before every second one, so all of them slept at once, when the
-	connection was asked. Not seen: a thread that stays on its CPU from one read to the other
+	between: the first time each thread's time on a CPU and count of runs (schedstat), the
+	second time its state, then those figures again. A thread seen sleeping the second time,
+	with the same time and count, neither got a CPU nor left one in between (a sleep's state is
+	set on the CPU, before the thread leaves it; a thread woken must get a CPU to sleep again),
+	so it slept from its first read to its second; every first read comes before every second
+	one, so all of them slept at once, when the connection was asked. (The leader's state is
+	read the first time too: the thread most often still running, it ends the look early.) Not seen: a thread that stays on its CPU from one read to the other
 	and is caught both times between setting its sleep's state and leaving the CPU, with no
 	scheduler tick in between (its time moves at each tick).
 
@@ -305,11 +306,11 @@ static int tcpPeerProcessThreadEntry(TCPPeerClient client, int32_t tid)
 	return index;
 }
 
-// The first read of every thread other than the leader (already read), until one is not
-// sleeping: its count of runs, then its state. `listed`: how many were read. Once every
-// thread was listed, the entries of threads that are gone are dropped. A kept fd whose thread
-// is gone (its tid reused by a new thread) reads nothing: the thread counts as running (it
-// ran, to exit, and may have been the one to close), and its entry is dropped.
+// The first read of every thread other than the leader (already read): its schedstat (its
+// state is read at the second: see tcpPeerProcessStill). `listed`: how many were read. Once
+// every thread was listed, the entries of threads that are gone are dropped. A kept fd whose
+// thread is gone (its tid reused by a new thread) reads nothing: the thread counts as running
+// (it ran, to exit, and may have been the one to close), and its entry is dropped.
 static uint8_t tcpPeerProcessThreads(TCPPeerClient client, uint32_t *listed)
 {
 	union {
@@ -341,7 +342,6 @@ static uint8_t tcpPeerProcessThreads(TCPPeerClient client, uint32_t *listed)
 		}
 		for (offset = 0; (offset < count) && (kTCPPeerProcessSleeping == result); ) {
 			const struct dirent64 *entry = (const struct dirent64 *)(entries.bytes + offset);
-			TCPPeerStatRecord stat = {0};
 			int32_t tid;
 			offset += entry->d_reclen;
 			if ((entry->d_name[0] < '1') || (entry->d_name[0] > '9'))
@@ -356,19 +356,18 @@ static uint8_t tcpPeerProcessThreads(TCPPeerClient client, uint32_t *listed)
 			}
 			client->threads[index].seen = 1;
 			*listed += 1;
-			if (!tcpPeerProcessRuns(client->threads[index].schedstat, &client->threads[index].runs) || !tcpPeerProcessRead(client->threads[index].fd, &stat)) {
+			if (!tcpPeerProcessRuns(client->threads[index].schedstat, &client->threads[index].runs)) {
 				tcpPeerProcessDrop(client, index);
 				result = kTCPPeerProcessRunning;
 			}
-			else
-				result = tcpPeerProcessThread(&stat);
 		}
 	}
 	return result;
 }
 
-// The second read of the threads the first one listed: its state, then its count of runs.
-// Sleeping when every one still sleeps and was not given a CPU since its first read.
+// The second read of the threads the first one listed: each one's state, then its schedstat.
+// Sleeping when every one sleeps and neither got nor left a CPU since its first read: then it
+// slept all along since its first read (to sleep again after a run, a thread leaves its CPU).
 static uint8_t tcpPeerProcessStill(TCPPeerClient client)
 {
 	int index;
