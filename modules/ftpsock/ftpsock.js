@@ -90,15 +90,10 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	close() @ "xs_ftpsock_connection_close";
 }
 
-function openSource(path) @ "xs_ftpsock_source";
-
-export class FileSource extends Native("xs_ftpsock_source_destructor") {
-	constructor(path) {
-		super();
-		const code = openSource.call(this, path);
-		if (code)
-			throw new Error(code);
-	}
+// Constructed natively, which throws Error(code) itself: a JS constructor over a native half
+// would hold more of the XS stack, at the deepest point of a RETR, than the object is worth.
+export class FileSource @ "xs_ftpsock_source_destructor" {
+	constructor(path) @ "xs_ftpsock_source";
 	get size() @ "xs_ftpsock_source_get_size";
 	close() @ "xs_ftpsock_source_close";
 }

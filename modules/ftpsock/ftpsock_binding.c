@@ -202,7 +202,15 @@ typedef struct {
 	int64_t size;
 } FtpSockSourceRecord, *FtpSockSource;
 
-// (path): undefined once open, or the code of why not (ENOENT, EISDIR for a folder...).
+// Throws an Error whose message is the volume code alone (xsUnknownError would add
+// " (in function)" in debug builds, and the code is what the caller maps to its reply).
+static void throwCode(xsMachine *the, int32_t code)
+{
+	xsResult = xsNew1(xsGlobal, xsID("Error"), xsString((char *)volumeErrorName(code)));
+	xsThrow(xsResult);
+}
+
+// The constructor, (path): opens the file, or throws Error(code): ENOENT, EISDIR for a folder...
 void xs_ftpsock_source(xsMachine *the)
 {
 	int error = 0;
@@ -210,16 +218,13 @@ void xs_ftpsock_source(xsMachine *the)
 	FtpSockSource source;
 	int64_t size;
 
-	if (!file) {
-		xsmcSetString(xsResult, (char *)volumeErrorName(error));
-		return;
-	}
+	if (!file)
+		throwCode(the, error);
 	size = volumeSize(file);
 	source = (size < 0) ? NULL : c_malloc(sizeof(FtpSockSourceRecord));
 	if (!source) {
 		volumeClose(file);
-		xsmcSetString(xsResult, (char *)volumeErrorName((size < 0) ? (int32_t)size : VOLUME_ENOMEM));
-		return;
+		throwCode(the, (size < 0) ? (int32_t)size : VOLUME_ENOMEM);
 	}
 	source->file = file;
 	source->size = size;
