@@ -254,6 +254,67 @@ describe("ftpsock", function () {
 		});
 	});
 
+	describe("FileSource: a file opened before its transfer, which sendFile takes over", function () {
+		it("sends a FileSource whole, then its taken handle tells and sends nothing (folder)", async function () {
+			const data = randomBytes(200000);
+			writeRoot("source", data);
+			const p = probe([`root=${root()}`, "op=sendSource", "path=/source"]);
+			expect(await p.expect("SOURCE")).to.deep.equal(["200000"]);
+			const [port] = await p.expect("LISTENING");
+			const got = await fetchAll(Number(port));
+			const [size, again] = await p.expect("TAKEN");
+			expect([size, again]).to.deep.equal(["closed", "closed"]);
+			expect(sha256(got.data)).to.equal(sha256(data));
+			expect(await p.outcome()).to.include({ok: true, result: 200000, bytes: 200000});
+		});
+
+		it("sends a FileSource from an offset (REST), at its end nothing", async function () {
+			const data = randomBytes(100000);
+			writeRoot("source-offset", data);
+			for (const offset of [12345, 100000]) {
+				const p = probe([`root=${root()}`, "op=sendSource", "path=/source-offset", `offset=${offset}`]);
+				expect(await p.expect("SOURCE")).to.deep.equal(["100000"]);
+				const [port] = await p.expect("LISTENING");
+				const got = await fetchAll(Number(port));
+				expect(sha256(got.data)).to.equal(sha256(data.subarray(offset)));
+				expect(await p.outcome()).to.include({ok: true, result: 100000 - offset});
+			}
+		});
+
+		it("refuses a missing file (ENOENT) and a folder (EISDIR); close and the collector give every descriptor back (folder)", async function () {
+			writeRoot("sources", randomBytes(1000));
+			let p = probe([`root=${root()}`, "op=sendSource", "path=/missing"]);
+			expect(await p.expect("SOURCE_FAILED")).to.deep.equal(["ENOENT"]);
+			p = probe([`root=${root()}`, "op=sources", "path=/sources"]);
+			const [size, missing, folder, closedSize, before, during, closed, collected] = await p.expect("SOURCES");
+			expect([size, missing, folder, closedSize]).to.deep.equal(["1000", "ENOENT", "EISDIR", "closed"]);
+			expect(Number(during)).to.equal(Number(before) + 20);
+			expect(Number(closed)).to.equal(Number(before));
+			expect(Number(collected)).to.equal(Number(before));
+		});
+
+		it("on the LittleFS image: sends a FileSource whole and from an offset, refuses a missing file and the root", async function () {
+			const image = join(work, "source.lfs");
+			const data = randomBytes(300000);
+			const receiver = probe([`image=${image}`, `size=${4 * MiB}`, "op=receiveFile", "path=/f"]);
+			const [inPort] = await receiver.expect("LISTENING");
+			await push(Number(inPort), data);
+			expect(await receiver.outcome()).to.include({ok: true, result: data.length});
+			for (const offset of [0, 70000]) {
+				const sender = probe([`image=${image}`, `size=${4 * MiB}`, "op=sendSource", "path=/f", `offset=${offset}`]);
+				expect(await sender.expect("SOURCE")).to.deep.equal([String(data.length)]);
+				const [outPort] = await sender.expect("LISTENING");
+				const got = await fetchAll(Number(outPort));
+				expect(await sender.expect("TAKEN")).to.include("closed");
+				expect(await sender.outcome()).to.include({ok: true, result: data.length - offset});
+				expect(sha256(got.data)).to.equal(sha256(data.subarray(offset)));
+			}
+			const p = probe([`image=${image}`, `size=${4 * MiB}`, "op=sources", "path=/f"]);
+			const [size, missing, folder, closedSize] = await p.expect("SOURCES");
+			expect([size, missing, folder, closedSize]).to.deep.equal([String(data.length), "ENOENT", "EISDIR", "closed"]);
+		});
+	});
+
 	describe("LittleFS image volume (buffered path)", function () {
 		const image = () => join(work, "volume.lfs");
 		const imageSize = String(40 * MiB);

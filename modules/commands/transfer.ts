@@ -187,14 +187,19 @@ export const transfer: CommandTable = Object.freeze({
 		argument: "required", transfer: true, help: "RETR <path>",
 		run(session, argument) {
 			const path = session.resolve(argument);
-			const entry = session.server.files.requireFile(path);
+			// opened once, before the 150 (a missing file or a folder gets its 550 here); the
+			// transfer sends this open file, or closes it when it never starts
+			const file = session.server.files.openForDownload(path);
+			const size = file.size;
 			const offset = session.restOffset;
 			session.restOffset = 0;
-			if (offset > entry.size)
+			if (offset > size) {
+				file.close();
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
+			}
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Opening data connection for ${baseName(path)} (${entry.size - offset} bytes).`, path, entry.size - offset,
-				connection => connection.sendFile(path, offset, {idleTimeout}));
+			return session.transfer(`Opening data connection for ${baseName(path)} (${size - offset} bytes).`, path, size - offset,
+				connection => connection.sendFile(file, offset, {idleTimeout}), undefined, file);
 		},
 	},
 	STOR: {

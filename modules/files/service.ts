@@ -6,6 +6,7 @@
  * (the volume's rename is atomic), so a failed upload never destroys the file it replaces.
  */
 import * as volume from "volume";
+import {FileSource} from "ftpsock";
 import {joinPath, parentOf, baseName} from "./paths";
 import type {ListEntry} from "../listing/format";
 
@@ -83,6 +84,26 @@ export class FileService {
 		if (entry.directory)
 			throw new FtpError(550, "Not a plain file.");
 		return entry;
+	}
+
+	/**
+	 * A plain file opened for a download, or 550: its size comes from the open file, and the
+	 * transfer sends that file (ftpsock's sendFile takes it over) without looking its path up
+	 * again. Until then the caller closes it on every path that does not reach sendFile.
+	 */
+	openForDownload(path: string): FileSource {
+		if (isHidden(path))
+			throw replyFor("ENOENT");
+		try {
+			return new FileSource(path);
+		}
+		catch (error) {
+			const code = (error as Error).message;
+			if (code === "EISDIR")
+				throw new FtpError(550, "Not a plain file.");
+			// a file used as a folder in the path: simply not there, as stat() has it
+			throw replyFor((code === "ENOTDIR") ? "ENOENT" : code);
+		}
 	}
 
 	/** Entries of a folder, without temporary uploads. */

@@ -53,8 +53,12 @@ declare module "ftpsock" {
 		 * of tcppeer's grace for the control connection has passed already. -1 when it did not.
 		 */
 		readonly sinceEnd: number;
-		/** file → socket from `offset`; resolves with the bytes sent once all are handed to the kernel/stack */
-		sendFile(path: string, offset: number, options?: TransferOptions): Promise<number>;
+		/**
+		 * file → socket from `offset`; resolves with the bytes sent once all are handed to the kernel/stack.
+		 * `file` is a path, or a FileSource whose open file the transfer takes over (the FileSource is
+		 * closed by the call; the transfer closes the file when it ends, whatever the outcome).
+		 */
+		sendFile(file: string | FileSource, offset: number, options?: TransferOptions): Promise<number>;
 		/** socket → file until EOF; mode "w" truncates, "a" appends; `offset` resumes a "w" at that byte. Resolves after EOF, when every byte is written and the file is closed. */
 		receiveFile(path: string, mode: "w" | "a", offset: number, options?: TransferOptions): Promise<number>;
 		/**
@@ -74,6 +78,20 @@ declare module "ftpsock" {
 		 */
 		abort(): boolean;
 		/** closes after what was sent is flushed (shutdown, so the client reads every byte, then EOF); a pending transfer rejects with EABORTED, a pending connect is dropped without a callback */
+		close(): void;
+	}
+
+	/**
+	 * A file opened for reading before its transfer, for sendFile: a download learns its size, or
+	 * why it cannot be sent, from the open itself, and the transfer sends that very file without
+	 * looking its path up again. The constructor throws an Error whose message is a volume code
+	 * (ENOENT; EISDIR for a folder). Until sendFile takes it, its owner closes it.
+	 */
+	export class FileSource {
+		constructor(path: string);
+		/** bytes, when it was opened */
+		readonly size: number;
+		/** closes the file; nothing once sendFile took it or after an earlier close */
 		close(): void;
 	}
 

@@ -5,7 +5,7 @@
 
 function listen(address, port, portMin, portMax, peer, callback) @ "xs_ftpsock_listener";
 function open(from, port, callback) @ "xs_ftpsock_connection";
-function sendFile(path, offset, idleTimeout, callback) @ "xs_ftpsock_connection_send_file";
+function sendFile(file, offset, idleTimeout, callback) @ "xs_ftpsock_connection_send_file";
 function receiveFile(path, mode, offset, idleTimeout, callback) @ "xs_ftpsock_connection_receive_file";
 function send(data, callback) @ "xs_ftpsock_connection_send";
 function sendListing(path, format, writable, now, idleTimeout, callback) @ "xs_ftpsock_connection_send_listing";
@@ -58,9 +58,9 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	get remotePort() @ "xs_ftpsock_connection_get_remotePort";
 	get bytes() @ "xs_ftpsock_connection_get_bytes";
 	get sinceEnd() @ "xs_ftpsock_connection_get_sinceEnd";
-	sendFile(path, offset, options) {
+	sendFile(file, offset, options) {
 		return new Promise((resolve, reject) => {
-			const code = sendFile.call(this, path, offset, idleTimeout(options), settle(resolve, reject));
+			const code = sendFile.call(this, file, offset, idleTimeout(options), settle(resolve, reject));
 			if (code)
 				reject(new Error(code));
 		});
@@ -88,6 +88,14 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 	}
 	abort() @ "xs_ftpsock_connection_abort";
 	close() @ "xs_ftpsock_connection_close";
+}
+
+// Constructed natively, which throws Error(code) itself: a JS constructor over a native open
+// cost about 1.5 K instructions and 3 slots more per RETR.
+export class FileSource @ "xs_ftpsock_source_destructor" {
+	constructor(path) @ "xs_ftpsock_source";
+	get size() @ "xs_ftpsock_source_get_size";
+	close() @ "xs_ftpsock_source_close";
 }
 
 // STAT's listing (ftpsock_listing.c): read(buffer) fills it with the next lines, 0 at the end.

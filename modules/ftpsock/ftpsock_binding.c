@@ -20,6 +20,7 @@
 
 void xs_ftpsock_connection_destructor(void *data);
 void xs_ftpsock_listener_destructor(void *data);
+void xs_ftpsock_source_destructor(void *data);
 static void xs_ftpsock_connection_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
 static void xs_ftpsock_listener_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
 
@@ -32,6 +33,12 @@ static const xsHostHooks ICACHE_RODATA_ATTR xsFtpSockConnectionHooks = {
 static const xsHostHooks ICACHE_RODATA_ATTR xsFtpSockListenerHooks = {
 	xs_ftpsock_listener_destructor,
 	xs_ftpsock_listener_mark,
+	NULL
+};
+
+static const xsHostHooks ICACHE_RODATA_ATTR xsFtpSockSourceHooks = {
+	xs_ftpsock_source_destructor,
+	NULL,
 	NULL
 };
 
@@ -185,6 +192,88 @@ void xs_ftpsock_local_address_for(xsMachine *the)
 }
 
 /*
+	FileSource: a file opened for a download before its data connection exists, so that the
+	command learns the size (and a missing file's 550) from the open itself; sendFile takes
+	the open file over. Its record is the size it had when opened, beside the file.
+*/
+
+typedef struct {
+	VolumeFile file;
+	int64_t size;
+} FtpSockSourceRecord, *FtpSockSource;
+
+// Throws an Error whose message is the volume code alone (xsUnknownError would add
+// " (in function)" in debug builds, and the code is what the caller maps to its reply).
+static void throwCode(xsMachine *the, int32_t code)
+{
+	xsResult = xsNew1(xsGlobal, xsID("Error"), xsString((char *)volumeErrorName(code)));
+	xsThrow(xsResult);
+}
+
+// The constructor, (path): opens the file, or throws Error(code): ENOENT, EISDIR for a folder...
+void xs_ftpsock_source(xsMachine *the)
+{
+	int error = 0;
+	VolumeFile file = volumeOpenRead(xsmcToString(xsArg(0)), 0, &error);
+	FtpSockSource source;
+	int64_t size;
+
+	if (!file)
+		throwCode(the, error);
+	size = volumeSize(file);
+	source = (size < 0) ? NULL : c_malloc(sizeof(FtpSockSourceRecord));
+	if (!source) {
+		volumeClose(file);
+		throwCode(the, (size < 0) ? (int32_t)size : VOLUME_ENOMEM);
+	}
+	source->file = file;
+	source->size = size;
+	xsmcSetHostData(xsThis, source);
+	xsSetHostHooks(xsThis, (xsHostHooks *)&xsFtpSockSourceHooks);
+}
+
+void xs_ftpsock_source_destructor(void *data)
+{
+	FtpSockSource source = data;
+
+	if (!source)
+		return;
+	volumeClose(source->file);
+	c_free(source);
+}
+
+void xs_ftpsock_source_get_size(xsMachine *the)
+{
+	FtpSockSource source = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockSourceHooks);
+
+	if (!source)
+		xsUnknownError("closed");
+	xsmcSetNumber(xsResult, (xsNumberValue)source->size);
+}
+
+void xs_ftpsock_source_close(xsMachine *the)
+{
+	FtpSockSource source = xsmcGetHostDataValidate(xsThis, (void *)&xsFtpSockSourceHooks);
+
+	xsmcSetHostData(xsThis, NULL);
+	xs_ftpsock_source_destructor(source);
+}
+
+// The open file of the FileSource in `slot`, which gives it up (closed, as after close()).
+static VolumeFile sourceTake(xsMachine *the, xsSlot *slot)
+{
+	FtpSockSource source = xsmcGetHostDataValidate(*slot, (void *)&xsFtpSockSourceHooks);
+	VolumeFile file;
+
+	if (!source)
+		xsUnknownError("closed");
+	file = source->file;
+	c_free(source);
+	xsmcSetHostData(*slot, NULL);
+	return file;
+}
+
+/*
 	DataConnection
 */
 
@@ -328,14 +417,29 @@ static void connectionTransfer(xsMachine *the, FtpSockConnection connection, int
 	connectionBegin(the, connection, state, idleTimeout, callback);
 }
 
-// (path, offset, idleTimeout, callback): undefined, or the code of why the file did not open.
+// (file, offset, idleTimeout, callback): `file` is a path, or a FileSource whose open file the
+// transfer takes over (from here on the transfer closes it). Undefined, or the code of why the
+// file did not open or could not be positioned at `offset`.
 void xs_ftpsock_connection_send_file(xsMachine *the)
 {
 	FtpSockConnection connection = connectionReady(the, &xsArg(3));
 	FtpSockConnectionBase *base = ftpsockConnectionBase(connection);
+	uint32_t offset = (uint32_t)xsmcToInteger(xsArg(1));
 	int error = 0;
 
-	base->file = volumeOpenRead(xsmcToString(xsArg(0)), (uint32_t)xsmcToInteger(xsArg(1)), &error);
+	if (xsStringType == xsmcTypeOf(xsArg(0)))
+		base->file = volumeOpenRead(xsmcToString(xsArg(0)), offset, &error);
+	else {
+		// last of what may throw: from here on nothing does, so the file is never left behind
+		base->file = sourceTake(the, &xsArg(0));
+		if (offset) {
+			error = volumeSeek(base->file, offset);
+			if (error) {
+				volumeClose(base->file);
+				base->file = NULL;
+			}
+		}
+	}
 	connectionTransfer(the, connection, error, kStateSendFile, &xsArg(2), &xsArg(3));
 }
 

@@ -18,7 +18,7 @@ import {formatReply} from "../protocol/reply";
 import {formatTransfer} from "./report";
 import {resolvePath, isProblem} from "../files/paths";
 import {FileService, FtpError, isHidden, replyFor} from "../files/service";
-import type {DataConnection} from "ftpsock";
+import type {DataConnection, FileSource} from "ftpsock";
 import type {DataChannelPool} from "../datachannel/pool";
 import type {ServerOptions} from "../server/options";
 import type {SessionSummary, FlashFigures, HeapFigures} from "../server/figures";
@@ -217,10 +217,19 @@ export class Session {
 	 * suspended level is enough). An upload `replacing` a file is renamed over it only once
 	 * complete, and its temporary is removed when it fails. `path` (the file, or the listed
 	 * folder) and `size` (bytes to move, -1 when unknown) are for SITE WHO and the log line
-	 * each transfer gets at verbosity 1.
+	 * each transfer gets at verbosity 1. A download's `source`, opened before (RETR), is
+	 * `move`'s to send; it is closed here when the transfer fails before `move` took it over
+	 * (no data connection: 425, ABOR, the session's end).
 	 */
-	async transfer(opening: string, path: string, size: number, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement): Promise<void> {
-		const connection = await this.data.open();
+	async transfer(opening: string, path: string, size: number, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement, source?: FileSource): Promise<void> {
+		let connection: DataConnection;
+		try {
+			connection = await this.data.open();
+		}
+		catch (error) {
+			source?.close();
+			throw error;
+		}
 		this.reply(150, opening);
 		this.transferPath = path;
 		this.transferSize = size;
@@ -245,6 +254,8 @@ export class Session {
 		catch (error) {
 			// read before the release, which closes the connection
 			const bytes = connection.bytes;
+			// nothing when move took it over (it always has, unless the connection refused it)
+			source?.close();
 			if (replacing)
 				this.server.files.discard(replacing.temporary);
 			this.data.release();

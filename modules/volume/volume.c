@@ -191,7 +191,6 @@ VolumeFile volumeOpenRead(const char *path, uint32_t offset, int *error)
 	char normal[kVolumePathMax + 1];
 	int32_t result = volumePathCopy(path, normal);
 	VolumeFile file;
-	int64_t position;
 
 	if (result) {
 		*error = result;
@@ -203,10 +202,10 @@ VolumeFile volumeOpenRead(const char *path, uint32_t offset, int *error)
 		return NULL;
 	}
 	if (offset) {
-		position = gBackend->setPosition(file, offset);
-		if (position < 0) {
+		result = volumeSeek(file, offset);
+		if (result) {
 			fileClose(file);
-			*error = (int32_t)position;
+			*error = result;
 			return NULL;
 		}
 	}
@@ -246,6 +245,25 @@ VolumeFile volumeOpenWrite(const char *path, int append, uint32_t offset, int *e
 	}
 	*error = VOLUME_OK;
 	return file;
+}
+
+int64_t volumeSize(VolumeFile file)
+{
+	int32_t result = fileCheck(file, kVolumeModeRead | kVolumeModeWrite);
+	if (result)
+		return result;
+	return gBackend->getSize(file);
+}
+
+int32_t volumeSeek(VolumeFile file, uint32_t offset)
+{
+	int32_t result = fileCheck(file, kVolumeModeRead | kVolumeModeWrite);
+	int64_t position;
+
+	if (result)
+		return result;
+	position = gBackend->setPosition(file, offset);
+	return (position < 0) ? (int32_t)position : VOLUME_OK;
 }
 
 int32_t volumeRead(VolumeFile file, void *buffer, uint32_t size)

@@ -30,6 +30,13 @@ VolumeFile volumeOpenRead(const char *path, uint32_t offset, int *error);
 // (append != 0). Creates the file when missing.
 VolumeFile volumeOpenWrite(const char *path, int append, uint32_t offset, int *error);
 
+// The size in bytes of an open file, or a negative VOLUME_E* code.
+int64_t volumeSize(VolumeFile file);
+
+// Moves the position of an open file to `offset` (past the end: reads return 0). Returns
+// VOLUME_OK or a negative VOLUME_E* code.
+int32_t volumeSeek(VolumeFile file, uint32_t offset);
+
 // Returns bytes read (0 at end of file) or a negative VOLUME_E* code.
 int32_t volumeRead(VolumeFile file, void *buffer, uint32_t size);
 

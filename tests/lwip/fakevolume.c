@@ -144,6 +144,19 @@ VolumeFile volumeOpenWrite(const char *path, int append, uint32_t offset, int *e
 	return result;
 }
 
+int64_t volumeSize(VolumeFile file)
+{
+	fakeCheckThread("volumeSize");
+	return file->file->size;
+}
+
+int32_t volumeSeek(VolumeFile file, uint32_t offset)
+{
+	fakeCheckThread("volumeSeek");
+	file->position = offset;
+	return VOLUME_OK;
+}
+
 int32_t volumeRead(VolumeFile file, void *buffer, uint32_t size)
 {
 	uint32_t available;

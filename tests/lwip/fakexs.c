@@ -386,6 +386,18 @@ void fakeThrow(xsMachine *the, xsSlot exception)
 	longjmp(the->jump->buffer, 1);
 }
 
+xsSlot fakeNewError(xsSlot message)
+{
+	xsSlot slot;
+
+	fakeCheckThread("xsNew1");
+	memset(&slot, 0, sizeof(slot));
+	slot.kind = xsStringType;
+	// a volume code is short: "%.48s" keeps the compiler sure that it fits
+	snprintf(slot.text, sizeof(slot.text), "Error: %.48s", message.text);
+	return slot;
+}
+
 void fakeThrowError(xsMachine *the, const char *kind, const char *format, ...)
 {
 	xsSlot slot;

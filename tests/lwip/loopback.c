@@ -71,6 +71,10 @@ void xs_ftpsock_connection_get_remotePort(xsMachine *the);
 void xs_ftpsock_connection_get_bytes(xsMachine *the);
 void xs_ftpsock_connection_get_sinceEnd(xsMachine *the);
 void xs_ftpsock_local_address_for(xsMachine *the);
+void xs_ftpsock_source(xsMachine *the);
+void xs_ftpsock_source_destructor(void *data);
+void xs_ftpsock_source_get_size(xsMachine *the);
+void xs_ftpsock_source_close(xsMachine *the);
 
 #if !NO_SYS
 // Linked with --wrap=tcpip_api_call: while the XS thread is inside, it holds lwIP's core.
@@ -639,6 +643,25 @@ static const char *sendFile(xsSlot *connection, const char *path, int offset, in
 	return invokeOperation(xs_ftpsock_connection_send_file, connection, 4, args, outcome);
 }
 
+// sendFile of a FileSource (`source`, a host object) instead of a path.
+static const char *sendSource(xsSlot *connection, xsSlot *source, int offset, Outcome *outcome)
+{
+	xsSlot args[4] = { xsReference(source), argNumber(offset), argNumber(0) };
+
+	return invokeOperation(xs_ftpsock_connection_send_file, connection, 4, args, outcome);
+}
+
+// new FileSource(path): the object, and in `code` what its constructor threw ("" once open).
+static xsSlot *sourceOpen(const char *path, char *code, size_t size)
+{
+	xsSlot *source = fakeNewHostObject(xs_ftpsock_source_destructor);
+	xsSlot args[1] = { argString(path) };
+	const char *error = fakeInvoke(xs_ftpsock_source, xsReference(source), 1, args, NULL);
+
+	copyText(code, size, error ? error : "");
+	return source;
+}
+
 static const char *receiveFile(xsSlot *connection, const char *path, const char *mode, int offset, int idleTimeout, Outcome *outcome)
 {
 	xsSlot args[5] = { argString(path), argString(mode), argNumber(offset), argNumber(idleTimeout) };
@@ -862,6 +885,56 @@ static void sendFileOfSize(uint32_t size, uint32_t offset)
 	CHECK(copy.receivedLength == (size - offset), "client received %u of %u", copy.receivedLength, size - offset);
 	CHECK(sameBytes(copy.received, bytes + offset, size - offset), "client received other bytes");
 	watch(NULL, NULL, 0);
+	peerClose(peer);
+	fakeCollect(listener.object);
+	free(bytes);
+}
+
+// A FileSource opened before the connection (RETR's order: the size for the 150 first), then
+// taken over by sendFile from an offset; one closed unsent and one dropped leave nothing open.
+static void testSendSource(void)
+{
+	Listener listener;
+	Peer *peer = peerNew();
+	Outcome outcome;
+	uint32_t size = 50000, offset = 1234;
+	uint8_t *bytes = pattern(size, 5);
+	xsSlot *source, *connection, value;
+	char code[64];
+	const char *error;
+	Peer copy;
+
+	fakeVolumePut("/source.bin", bytes, size);
+	source = sourceOpen("/missing.bin", code, sizeof(code));
+	CHECK(!strcmp(code, "Error: ENOENT"), "a missing file: %s", code);
+	CHECK(!fakeVolumeOpenFiles() && fakeCollect(source), "a missing file left something open");
+	source = sourceOpen("/source.bin", code, sizeof(code));
+	CHECK(!code[0], "open: %s", code);
+	CHECK(1 == fakeVolumeOpenFiles(), "%d files open", fakeVolumeOpenFiles());
+	CHECK(!fakeInvoke(xs_ftpsock_source_get_size, xsReference(source), 0, NULL, &value) && (value.number == size), "size %g", value.number);
+	fakeInvoke(xs_ftpsock_source_close, xsReference(source), 0, NULL, NULL);
+	CHECK(!fakeVolumeOpenFiles(), "close left the file open");
+	fakeInvoke(xs_ftpsock_source_close, xsReference(source), 0, NULL, NULL);		// again: nothing
+	CHECK(fakeCollect(source), "not collectable");
+	source = sourceOpen("/source.bin", code, sizeof(code));
+	CHECK(fakeCollect(source) && !fakeVolumeOpenFiles(), "the destructor left the file open");
+
+	source = sourceOpen("/source.bin", code, sizeof(code));
+	connection = passive(&listener, peer, &gClientAddress);
+	if (!connection)
+		return;
+	CHECK(!sendSource(connection, source, (int)offset, &outcome), "sendFile of a FileSource");
+	error = fakeInvoke(xs_ftpsock_source_get_size, xsReference(source), 0, NULL, &value);
+	CHECK(error && strstr(error, "closed"), "a taken FileSource still tells its size: %s", error ? error : "no exception");
+	CHECK(fakeServiceUntil(outcomeDone, &outcome, kTimeout), "sendFile did not settle");
+	CHECK(!outcome.code[0] && (outcome.bytes == (size - offset)), "sendFile: %s %g", outcome.code, outcome.bytes);
+	CHECK(!fakeVolumeOpenFiles(), "file left open after the transfer");
+	CHECK(sendSource(connection, source, 0, &outcome) != NULL, "a taken FileSource was sent again");
+	CHECK(closedCleanly(connection), "not collectable after close");
+	CHECK(fakeServiceUntil(peerEnded, peer, kTimeout), "no FIN");
+	copy = peerRead(peer);
+	CHECK((copy.receivedLength == (size - offset)) && sameBytes(copy.received, bytes + offset, size - offset), "client received %u of %u bytes, or others", copy.receivedLength, size - offset);
+	CHECK(fakeCollect(source), "not collectable");
 	peerClose(peer);
 	fakeCollect(listener.object);
 	free(bytes);
@@ -1644,6 +1717,7 @@ int main(void)
 	run("localAddressFor: the address of the netif that routes to the remote", testLocalAddress);
 	run("sendFile: 0 B to 1 MiB through a passive connection, then FIN", testSendFiles);
 	run("sendFile from an offset", testSendFileFromOffset);
+	run("sendFile of a FileSource (opened before the connection) from an offset; closed, dropped, missing", testSendSource);
 	run("sendListing: NLST and MLSD lines of 300 entries made natively, split across buffers", testSendListings);
 	run("sendFile: a client that stops reading stops the send and the reads from flash", testSendFileFlowControl);
 	run("receiveFile: 0 B to 1 MiB, then FIN from the server", testReceiveFiles);

@@ -92,6 +92,7 @@ xsSlot fakeNumber(double value);
 xsSlot fakeUndefined(void);
 void fakeCall(xsMachine *the, xsSlot function, xsSlot thisSlot, int argc, ...);
 void fakeThrow(xsMachine *the, xsSlot exception) __attribute__((noreturn));
+xsSlot fakeNewError(xsSlot message);
 void fakeThrowError(xsMachine *the, const char *kind, const char *format, ...) __attribute__((noreturn, format(printf, 3, 4)));
 void fakeAbort(xsMachine *the, const char *why) __attribute__((noreturn));
 
@@ -133,6 +134,10 @@ void fakeAbort(xsMachine *the, const char *why) __attribute__((noreturn));
 #define xsTypeError(...) fakeThrowError(the, "TypeError", __VA_ARGS__)
 #define xsRangeError(...) fakeThrowError(the, "RangeError", __VA_ARGS__)
 #define xsThrow(_SLOT) fakeThrow(the, _SLOT)
+// new Error(message), as ftpsock_binding.c makes one for a volume code: its exception reads "Error: <message>"
+#define xsGlobal fakeUndefined()
+#define xsID(_NAME) 0
+#define xsNew1(_GLOBAL, _ID, _MESSAGE) fakeNewError(_MESSAGE)
 
 #define xsTry \
 	FakeJump __JUMP__; \

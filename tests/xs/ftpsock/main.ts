@@ -6,10 +6,13 @@
  *   DONE <resolved> <bytes> <ms> <sinceEnd> | FAILED <code> <bytes> <ms> <sinceEnd>
  *   ABORT <abort()'s result> (abortAfter=ms) | ABORT_IDLE <abort()'s result once settled>
  *   LOCAL <address> | FDS <label> <count> ... | EXIT
+ *   SOURCE <size> | SOURCE_FAILED <code> (op=sendSource: the FileSource opened before listening)
+ *   TAKEN <what its size, then a second sendFile once the first is done, say: sendFile took it>
+ *   SOURCES ... (op=sources)
  */
 import {args, print, exit} from "host";
 import Timer from "timer";
-import {DataListener, DataConnection, localAddressFor} from "ftpsock";
+import {DataListener, DataConnection, FileSource, localAddressFor} from "ftpsock";
 import {mountRoot, mountImage} from "volume";
 import {collect, fdCount} from "probe";
 
@@ -36,12 +39,33 @@ function pattern(size: number): ArrayBuffer {
 	return bytes.buffer;
 }
 
+/** op=sendSource: the file opened before the connection, as RETR opens it before its 150. */
+let source: FileSource | undefined;
+
+function message(run: () => unknown): string {
+	try {
+		return String(run());
+	}
+	catch (e) {
+		return (e as Error).message;
+	}
+}
+
 async function operate(connection: DataConnection, o: Options): Promise<number> {
 	const offset = Number(o.offset ?? 0);
 	const options = {idleTimeout: Number(o.idle ?? 0)};
 	switch (o.op) {
 		case "sendFile":
 			return connection.sendFile(o.path!, offset, options);
+		case "sendSource": {
+			const sending = connection.sendFile(source!, offset, options);
+			// taken: the FileSource has nothing left to tell, nor to send again
+			const size = message(() => source!.size);
+			const result = await sending;
+			const again = await connection.sendFile(source!, 0, options).then(() => "sent", (e: Error) => e.message);
+			print(`TAKEN ${size} ${again}`);
+			return result;
+		}
 		case "receiveFile":
 			return connection.receiveFile(o.path!, ("a" === o.mode) ? "a" : "w", offset, options);
 		case "send":
@@ -152,6 +176,34 @@ function leak(): void {
 	print(`LISTENING ${kept.port}`);
 }
 
+/**
+ * FileSources closed, collected and refused, on the mounted volume: SOURCES <size> <missing>
+ * <the root> <size after close> <fds before> <after 20 opened> <after they were closed> <after
+ * 20 more were dropped and collected>.
+ */
+function sources(o: Options): void {
+	const opened = new FileSource(o.path!);
+	const size = opened.size;
+	opened.close();
+	opened.close();		// a second close: nothing
+	const closedSize = message(() => opened.size);
+	const missing = message(() => new FileSource("/missing"));
+	const folder = message(() => new FileSource("/"));
+	const before = fdCount();
+	const open: FileSource[] = [];
+	for (let i = 0; i < 20; i++)
+		open.push(new FileSource(o.path!));
+	const during = fdCount();
+	for (const each of open)
+		each.close();
+	const closed = fdCount();
+	for (let i = 0; i < 20; i++)
+		new FileSource(o.path!);
+	collect();
+	print(`SOURCES ${size} ${missing} ${folder} ${closedSize} ${before} ${during} ${closed} ${fdCount()}`);
+	done();
+}
+
 export default function main(): void {
 	const o = parse(args());
 	if (o.root)
@@ -169,6 +221,20 @@ export default function main(): void {
 	}
 	else if ("leak" === o.op)
 		leak();
+	else if ("sources" === o.op)
+		sources(o);
+	else if ("sendSource" === o.op) {
+		try {
+			source = new FileSource(o.path!);
+		}
+		catch (e) {
+			print(`SOURCE_FAILED ${(e as Error).message}`);
+			done();
+			return;
+		}
+		print(`SOURCE ${source.size}`);
+		listen(o);
+	}
 	else if (o.connect)
 		connect(o);
 	else
