@@ -166,15 +166,16 @@ for (const [storage, {args}] of Object.entries(storages)) {
 			const settled = async (what) => {
 				let count = descriptors(pid);
 				// what the server closes after its reply (a session that quit) takes a moment
-				for (let wait = 0; (count !== before) && (wait < 50); wait++) {
+				for (let wait = 0; (count > before) && (wait < 50); wait++) {
 					await sleep(100);
 					count = descriptors(pid);
 				}
-				expect(count, `descriptors after ${what}`).to.equal(before);
+				expect(count, `descriptors after ${what}`).to.be.at.most(before);
+				// fewer: a session of the tests before ended only now (a busy machine)
+				before = count;
 			};
-			// the sessions of the tests before have closed
 			await sleep(200);
-			const before = descriptors(pid);
+			let before = descriptors(pid);
 			for (let i = 0; i < 6; i++) {
 				// no PASV nor PORT: 425 once the file is open
 				expect((await c.command("RETR file.bin")).text).to.equal("425 Use PORT or PASV first.");
