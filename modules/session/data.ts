@@ -85,11 +85,32 @@ export class SessionData implements Holder {
 		});
 	}
 
-	/** Listens, once acquire() has granted the channel; returns the address and port to announce. */
+	/**
+	 * Listens, once acquire() has granted the channel; returns the address and port to announce.
+	 * No port to listen on (every one of the range taken: EADDRINUSE; no descriptor left: EMFILE)
+	 * is 425, as for any data connection that cannot be made: the client may try again, where a
+	 * 451 says the server failed.
+	 */
 	passive(localAddress: string | undefined): {address: string; port: number} {
 		this.dropEndpoints();
 		const settings = this.#owner.server.options;
-		const listener = new DataListener({
+		let listener: DataListener;
+		try {
+			listener = this.listen(settings);
+		}
+		catch (error) {
+			throw new FtpError(425, `Can't open passive connection (${(error as Error).message}).`);
+		}
+		this.#listener = listener;
+		// met by the server's sweep (expire()): no timer set and cleared per PASV
+		this.#passiveDeadline = Date.now() + settings.passiveTimeout;
+		const host = settings.host;
+		const address = ((host !== "0.0.0.0") ? host : undefined) ?? localAddress ?? localAddressFor(this.#owner.remoteAddress);
+		return {address, port: listener.port};
+	}
+
+	private listen(settings: DataSettings): DataListener {
+		return new DataListener({
 			address: settings.host,
 			port: settings.passivePortMin ? undefined : 0,
 			portMin: settings.passivePortMin || undefined,
@@ -109,12 +130,6 @@ export class SessionData implements Holder {
 			},
 			onError: (code: string) => log.warn(`${this.#owner.label}: passive listener: ${code}`),
 		});
-		this.#listener = listener;
-		// met by the server's sweep (expire()): no timer set and cleared per PASV
-		this.#passiveDeadline = Date.now() + settings.passiveTimeout;
-		const host = settings.host;
-		const address = ((host !== "0.0.0.0") ? host : undefined) ?? localAddress ?? localAddressFor(this.#owner.remoteAddress);
-		return {address, port: listener.port};
 	}
 
 	/** Remembers where to connect for the next transfer, once acquire() has granted the channel. */

@@ -354,3 +354,48 @@ describe("transfers: a data connection from another address", function () {
 		}
 	});
 });
+
+describe("transfers: no passive port free", function () {
+	this.timeout(60000);
+	let server, blocker, port;
+	before(async () => {
+		// the server's one passive port, taken by another listener first
+		blocker = net.createServer();
+		await new Promise(resolve => blocker.listen(0, "127.0.0.1", resolve));
+		port = blocker.address().port;
+		server = await startServer({args: ["--passive-ports", String(port)]});
+	});
+	after(async () => {
+		blocker?.close();
+		await server?.dispose();
+	});
+
+	it("PASV and EPSV answer 425, the channel is not kept, and the port serves once it is free", async () => {
+		const c = await RawClient.login(server.port);
+		const other = await RawClient.login(server.port);
+		try {
+			expect((await c.command("PASV")).text).to.equal("425 Can't open passive connection (EADDRINUSE).");
+			expect((await c.command("EPSV")).text).to.equal("425 Can't open passive connection (EADDRINUSE).");
+			// another session is not kept waiting for a channel the failed PASV would hold
+			expect((await other.command("PASV")).text).to.equal("425 Can't open passive connection (EADDRINUSE).");
+			await new Promise(resolve => blocker.close(resolve));
+			blocker = undefined;
+			const content = randomBytes(70000);
+			await c.command("TYPE I");
+			const socket = await c.passive();
+			expect((await c.command("STOR freed.bin")).code).to.equal(150);
+			socket.end(content);
+			expect((await c.reply()).code).to.equal(226);
+			await other.command("TYPE I");
+			const back = await other.passive();
+			const received = readAll(back);
+			expect((await other.command("RETR freed.bin")).code).to.equal(150);
+			expect(sha(await received)).to.equal(sha(content));
+			expect((await other.reply()).code).to.equal(226);
+		}
+		finally {
+			c.close();
+			other.close();
+		}
+	});
+});
