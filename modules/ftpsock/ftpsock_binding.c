@@ -428,16 +428,14 @@ void xs_ftpsock_connection_send_file(xsMachine *the)
 	int error = 0;
 
 	if (xsStringType == xsmcTypeOf(xsArg(0)))
-		base->file = volumeOpenRead(xsmcToString(xsArg(0)), offset, &error);
-	else {
-		// last of what may throw: from here on nothing does, so the file is never left behind
-		base->file = sourceTake(the, &xsArg(0));
-		if (offset) {
-			error = volumeSeek(base->file, offset);
-			if (error) {
-				volumeClose(base->file);
-				base->file = NULL;
-			}
+		base->file = volumeOpenRead(xsmcToString(xsArg(0)), 0, &error);
+	else
+		base->file = sourceTake(the, &xsArg(0));		// last of what may throw: the file is never left behind
+	if (base->file && offset) {
+		error = volumeSeek(base->file, offset);
+		if (error) {
+			volumeClose(base->file);
+			base->file = NULL;
 		}
 	}
 	connectionTransfer(the, connection, error, kStateSendFile, &xsArg(2), &xsArg(3));

@@ -8,9 +8,10 @@
 
 	A client on this machine need not be waited for: its process tells (tcp_peer_process.c).
 	Every thread sleeping at one instant, none dying, and its end of the connection still
-	established then: every close it was making is made, and the answer is given at once. Running: looked at again
-	every kTCPPeerLook µs until it sleeps or the grace ends. Exiting: the grace, as for a client
-	the kernel cannot tell of (a remote one), ended early when the FIN or RST is seen.
+	established then: every close it was making is made, and the answer is given at once.
+	Running: looked at again every kTCPPeerLook µs until it sleeps or the grace ends. Exiting:
+	the grace, as for a client the kernel cannot tell of (a remote one), ended early when the
+	FIN or RST is seen.
 */
 
 // A FIN (half-close), a reset or an error the kernel has seen on the connection, whether or
