@@ -27,7 +27,7 @@ describe("volume: LittleFS programs the same bytes through our replacements", fu
 			const common = ["-O2", "-Wall", "-Werror", "-I", join(tests, "include"), "-I", littlefs, "-I", volume, "-DMODDEF_VOLUME_IMAGE=1"];
 			const device = [join(tests, "prog.c"), join(volume, "volumeImage.c"), join(volume, "volumeCrc.c")];
 			// the host's settings (modules/volume/manifest.json, x-cli-lin)
-			const ours = ["-DMODDEF_VOLUME_LFS_PAD=1", "-DMODDEF_VOLUME_LFS_COMPARE=256", "-DMODDEF_VOLUME_LFS_METADATA_MAX=1024"];
+			const ours = ["-DMODDEF_VOLUME_LFS_PAD=1", "-DMODDEF_VOLUME_LFS_COMPARE=256", "-DMODDEF_VOLUME_LFS_CRC=1", "-DMODDEF_VOLUME_LFS_METADATA_MAX=1024"];
 			const builds = {
 				sdk: [...common, "-o", join(work, "sdk"), ...device, join(littlefs, "lfs.c")],
 				ours: [...common, ...ours, "-o", join(work, "ours"), ...device, join(volume, "volumeLfs.c")],

@@ -22,7 +22,7 @@
 	#include "modInstrumentation.h"
 #endif
 
-static GMainLoop *gLoop;
+static int gQuit;
 static int gExitCode;
 static int gExitRequested;
 static int gArgc;
@@ -38,6 +38,33 @@ static int gStopping;
 // stuck, the process ends from the signal handler. Both exit with status 1: a clean stop is 0.
 #define kStopGraceMS (1000)
 #define kStopHardMS (1500)
+
+static void quitLoop(void)
+{
+	gQuit = 1;
+	g_main_context_wakeup(NULL);
+}
+
+/*
+ * Promise jobs. The SDK's Linux platform (lin_xs.c) queues each turn of them as a GLib idle
+ * source of its own, which a later iteration of the loop dispatches: a poll and a pass over
+ * every source per turn, and a command turns the session's loop once or twice. Here they run
+ * right after the iteration whose callbacks queued them, as a device runs them after the
+ * message that queued them, and the idle sources made for them are dropped unrun. A turn's
+ * jobs may queue more: they run too, before the loop polls again.
+ */
+static void runPromiseJobs(xsMachine *the)
+{
+	GSource *source;
+
+	if (!mxPendingJobs.value.reference->next)
+		return;
+	do
+		fxRunPromiseJobs(the);
+	while (mxPendingJobs.value.reference->next);
+	while ((source = g_main_context_find_source_by_funcs_user_data(NULL, &g_idle_funcs, the)))
+		g_source_destroy(source);
+}
 
 void fxAbort(xsMachine *the, int status)
 {
@@ -92,8 +119,7 @@ void xs_host_exit(xsMachine *the)
 {
 	gExitCode = (xsToInteger(xsArgc) > 0) ? xsToInteger(xsArg(0)) : 0;
 	gExitRequested = 1;
-	// before the loop runs (bad options), quitting it would be undone by g_main_loop_run
-	g_main_loop_quit(gLoop);
+	quitLoop();
 }
 
 // Debug builds: whether xsbug is connected, so the log can go to it through trace().
@@ -203,7 +229,7 @@ static void stopNow(const char *why)
 		gExitCode = 1;
 		gExitRequested = 1;
 	}
-	g_main_loop_quit(gLoop);
+	quitLoop();
 }
 
 static gboolean onStopOverdue(gpointer data)
@@ -242,7 +268,7 @@ static gboolean onSignal(gpointer data)
 	int number = GPOINTER_TO_INT(data);
 
 	if (!gHasSignalCallback) {
-		g_main_loop_quit(gLoop);
+		quitLoop();
 		return G_SOURCE_CONTINUE;
 	}
 	if (gStopping) {
@@ -269,7 +295,6 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 
-	gLoop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, onSignal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, onSignal, GINT_TO_POINTER(SIGINT));
 
@@ -286,8 +311,13 @@ int main(int argc, char **argv)
 	}
 	xsEndHost(the);
 
-	if (!gExitRequested)
-		g_main_loop_run(gLoop);
+	if (!gExitRequested) {
+		runPromiseJobs(the);
+		while (!gQuit) {
+			g_main_context_iteration(NULL, TRUE);
+			runPromiseJobs(the);
+		}
+	}
 
 	xsDeleteMachine(the);
 	return gExitCode;

@@ -26,12 +26,8 @@ export const auth: CommandTable = Object.freeze({
 	USER: {
 		anonymous: true, argument: "required", help: "USER <name>",
 		run(session, name) {
-			if (session.loggedIn) {
-				session.loggedIn = false;
-				session.writable = false;
-				session.account = false;
-				session.cwd = "/";
-			}
+			if (session.loggedIn)
+				session.logout();
 			session.user = name;
 			if (isAnonymous(session, name))
 				session.reply(331, "Anonymous login ok, send your e-mail address as password.");
@@ -80,11 +76,8 @@ export const auth: CommandTable = Object.freeze({
 		run(session) {
 			session.data.abort();
 			session.data.release();
-			session.loggedIn = false;
-			session.writable = false;
-			session.account = false;
+			session.logout();
 			session.user = "";
-			session.cwd = "/";
 			session.binary = false;
 			session.epsvOnly = false;
 			session.reply(220, "Service ready for new user.");

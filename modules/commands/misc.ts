@@ -84,7 +84,7 @@ export const misc: CommandTable = Object.freeze({
 	FEAT: {
 		anonymous: true, argument: "none", help: "FEAT",
 		run(session) {
-			session.reply(211, ["Features:", ...features(session), "End"].join("\n"));
+			session.replyLines(211, ["Features:", ...features(session), "End"].join("\n"));
 		},
 	},
 	OPTS: {
@@ -108,7 +108,7 @@ export const misc: CommandTable = Object.freeze({
 		anonymous: true, argument: "optional", help: "HELP [<verb>]",
 		run(session, argument) {
 			if (!argument)
-				return session.reply(214, helpText(session));
+				return session.replyLines(214, helpText(session));
 			const command = session.server.commands[argument.toUpperCase()];
 			if (!command)
 				return session.reply(502, "Unknown command.");
@@ -126,7 +126,7 @@ export const misc: CommandTable = Object.freeze({
 		run(session, argument) {
 			if (argument)
 				return statPath(session, argument);
-			session.reply(211, [
+			session.replyLines(211, [
 				"moddable-ftpd status:",
 				`Connected from ${session.remoteAddress}`,
 				`Logged in as ${session.user}${session.writable ? "" : " (read-only)"}`,
@@ -180,7 +180,7 @@ export const misc: CommandTable = Object.freeze({
 		run(session, argument) {
 			const path = session.resolve(argument);
 			const entry = session.server.files.require(path);
-			session.reply(250, `Listing ${argument || path}\n${formatFacts(entry, session.writable)} ${path}\nEnd.`);
+			session.replyLines(250, `Listing ${argument || path}\n${formatFacts(entry, session.writable)} ${path}\nEnd.`);
 		},
 	},
 }, true);

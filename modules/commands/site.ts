@@ -30,7 +30,7 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 	HELP: {
 		help: "SITE HELP: this list",
 		run(session) {
-			session.reply(214, helpText());
+			session.replyLines(214, helpText());
 		},
 	},
 	VERBOSE: {
@@ -56,7 +56,7 @@ const SITE_COMMANDS: Readonly<Record<string, SiteCommand>> = Object.freeze({
 				lines.push(`#${s.id} ${s.address} user=${s.user || "-"} idle=${s.idle}s transfer=${transfer}`);
 			}
 			lines.push("End.");
-			session.reply(211, lines.join("\n"));
+			session.replyLines(211, lines.join("\n"));
 		},
 	},
 	DF: {

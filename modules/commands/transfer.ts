@@ -5,8 +5,9 @@
  * File bytes and folder listings go through ftpsock natively (listings are formatted in C,
  * as listing/format.ts does); only the one line of LIST or NLST of a file is built in JS.
  *
- * A command suspends in one async function at most (Session.transfer, or its own wait for the
- * data channel): each further level would hold about 42 slots while it waits.
+ * A transfer command starts its transfer (Session.startTransfer) and returns: the session
+ * drives it from the data connection's callbacks. Only a wait for the shared data channel
+ * returns a promise. Each transfer's mover is a closure over what it moves (a few slots).
  */
 import type {Command, CommandTable} from "./command";
 import type {Session} from "../session/session";
@@ -50,17 +51,14 @@ function prepareActive(session: Session, target: HostPort): void {
 
 function passiveMode(session: Session, extended: boolean): Promise<void> | void {
 	const waiting = session.data.acquire();
+	// once granted, acquire() finds the channel held and the PASV goes on
 	if (waiting)
-		return waiting.then(() => listenPassive(session, extended));
-	listenPassive(session, extended);
-}
-
-function listenPassive(session: Session, extended: boolean): void {
-	const {address, port} = session.data.passive(session.control.localAddress);
+		return waiting.then(() => passiveMode(session, extended));
+	const port = session.data.passive();
 	if (extended)
 		session.reply(229, formatEpsv(port));
 	else
-		session.reply(227, formatPasv(address, port));
+		session.reply(227, formatPasv(session.data.passiveAddress(session.control), port));
 }
 
 type Formatter = (entry: ListEntry) => string;
@@ -69,14 +67,15 @@ type Formatter = (entry: ListEntry) => string;
  * LIST and NLST: a folder's listing is made natively (ftpsock's sendListing, the formats of
  * listing/format.ts), one call per listing; a file's one line is made here.
  */
-function listCommand(session: Session, argument: string, opening: string, format: ListingFormat, line: Formatter): Promise<void> {
+function listCommand(session: Session, argument: string, opening: string, format: ListingFormat, line: Formatter): void {
 	const path = session.resolve(splitListArgument(argument).path);
 	const entry = session.server.files.require(path);
 	if (!entry.directory)
-		return session.transfer(opening, path, -1, connection => connection.send(line(entry) + "\r\n"));
+		return session.startTransfer(opening, path, -1, (connection, done) => connection.startSend(line(entry) + "\r\n", done));
 	const now = session.server.now();
 	const idleTimeout = session.server.options.transferTimeout;
-	return session.transfer(opening, path, -1, connection => connection.sendListing(path, format, session.writable, now, {idleTimeout}));
+	const writable = session.writable ? 1 : 0;
+	session.startTransfer(opening, path, -1, (connection, done) => connection.startSendListing(path, format, writable, now, idleTimeout, done));
 }
 
 const list: Command = {
@@ -101,8 +100,9 @@ const mlsd: Command = {
 		session.server.files.requireDirectory(path);
 		const now = session.server.now();
 		const idleTimeout = session.server.options.transferTimeout;
-		return session.transfer("Here comes the MLSD listing.", path, -1,
-			connection => connection.sendListing(path, 2, session.writable, now, {idleTimeout}));
+		const writable = session.writable ? 1 : 0;
+		session.startTransfer("Here comes the MLSD listing.", path, -1,
+			(connection, done) => connection.startSendListing(path, 2, writable, now, idleTimeout, done));
 	},
 };
 
@@ -118,10 +118,10 @@ function uniqueName(session: Session, folder: string): string {
  * Receives into a temporary file beside `path`, then renames it over `path`: the old file
  * stays whole until the new one is complete.
  */
-function storeReplacing(session: Session, path: string, opening: string): Promise<void> {
+function storeReplacing(session: Session, path: string, opening: string): void {
 	const temporary = session.server.files.temporaryFor(path);
 	const idleTimeout = session.server.options.transferTimeout;
-	return session.transfer(opening, path, -1, connection => connection.receiveFile(temporary, "w", 0, {idleTimeout}), {temporary, path});
+	session.startTransfer(opening, path, -1, (connection, done) => connection.startReceiveFile(temporary, "w", 0, idleTimeout, done), {temporary, path});
 }
 
 /** The folder an upload goes to must exist, and the target must not be a folder. */
@@ -139,7 +139,9 @@ export const transfer: CommandTable = Object.freeze({
 	PASV: {
 		argument: "none", transfer: true, help: "PASV",
 		run(session) {
-			refuseAfterEpsvAll(session);
+			// refuseAfterEpsvAll() inline: PASV runs before every transfer
+			if (session.epsvOnly)
+				throw new FtpError(503, "Only EPSV is allowed after EPSV ALL.");
 			return passiveMode(session, false);
 		},
 	},
@@ -198,8 +200,9 @@ export const transfer: CommandTable = Object.freeze({
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			}
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Opening data connection for ${baseName(path)} (${size - offset} bytes).`, path, size - offset,
-				connection => connection.sendFile(file, offset, {idleTimeout}), undefined, file);
+			// baseName() inline: RETR runs for every download
+			session.startTransfer(`Opening data connection for ${path.slice(path.lastIndexOf("/") + 1)} (${size - offset} bytes).`, path, size - offset,
+				(connection, done) => connection.startSendFile(file, offset, idleTimeout, done), undefined, file);
 		},
 	},
 	STOR: {
@@ -215,8 +218,8 @@ export const transfer: CommandTable = Object.freeze({
 			if (offset > entry.size)
 				throw new FtpError(554, "Restart offset beyond the end of the file.");
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Resuming upload of ${baseName(path)} at ${offset}.`, path, -1,
-				connection => connection.receiveFile(path, "w", offset, {idleTimeout}));
+			session.startTransfer(`Resuming upload of ${baseName(path)} at ${offset}.`, path, -1,
+				(connection, done) => connection.startReceiveFile(path, "w", offset, idleTimeout, done));
 		},
 	},
 	APPE: {
@@ -225,8 +228,8 @@ export const transfer: CommandTable = Object.freeze({
 			const path = uploadTarget(session, argument);
 			session.restOffset = 0;
 			const idleTimeout = session.server.options.transferTimeout;
-			return session.transfer(`Ok to append to ${baseName(path)}.`, path, -1,
-				connection => connection.receiveFile(path, "a", 0, {idleTimeout}));
+			session.startTransfer(`Ok to append to ${baseName(path)}.`, path, -1,
+				(connection, done) => connection.startReceiveFile(path, "a", 0, idleTimeout, done));
 		},
 	},
 	STOU: {

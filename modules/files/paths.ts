@@ -11,18 +11,36 @@ export type PathProblem = "invalid name" | "too long";
 
 import {utf8Length} from "../protocol/utf8";
 
+/*
+ * What a plain name in the current folder has none of: a separator (backslashes too, as
+ * Windows clients send them), or a character no name may have. One test where five includes()
+ * cost twice as much on XS. Made at run time, not at load: XS keeps a match's working memory
+ * with the expression, which a preloaded module's objects (frozen, and not scanned by the
+ * collector) cannot hold; made at load, it crashed the host once a collection had run. A
+ * server makes it as it starts (preparePaths()): compiling it costs XS a look at the C stack's
+ * bounds, which on Linux reads /proc/self/maps (about 140 K instructions), not a command's to pay.
+ */
+let special: RegExp | undefined;
+
+/** Makes what resolvePath() keeps; resolvePath() makes it itself if need be. */
+export function preparePaths(): void {
+	special ??= /[\0\r\n\\/]/;
+}
+
 /**
  * Resolves `argument` against `cwd` (itself absolute and resolved). Backslashes are
  * separators (Windows clients send them); ".", "..", repeated and trailing slashes are
  * folded; NUL, CR and LF cannot be in a name.
  */
 export function resolvePath(cwd: string, argument: string): string | PathProblem {
-	// includes(), not a RegExp: XS compiles a literal each time it runs, on every command
+	// the usual argument, a name in the current folder: nothing to fold or refuse
+	if (!(special ??= /[\0\r\n\\/]/).test(argument) && argument.length && (argument !== ".") && (argument !== "..")) {
+		const path = (cwd === "/") ? "/" + argument : cwd + "/" + argument;
+		// checkLength() inline: this runs for every command with a path
+		return ((path.length * 3 > MAX_PATH) && (utf8Length(path) > MAX_PATH)) ? "too long" : path;
+	}
 	if (argument.includes("\0") || argument.includes("\r") || argument.includes("\n"))
 		return "invalid name";
-	// the usual argument, a name in the current folder: nothing to fold
-	if (isPlainName(argument))
-		return checkLength((cwd === "/") ? "/" + argument : cwd + "/" + argument);
 	const text = argument.replaceAll("\\", "/");
 	const parts = text.startsWith("/") ? [] : cwd.split("/").filter(p => p.length > 0);
 	for (const part of text.split("/")) {
@@ -36,20 +54,12 @@ export function resolvePath(cwd: string, argument: string): string | PathProblem
 	return checkLength("/" + parts.join("/"));
 }
 
-/** A name with no separator, and not "." or "..". */
-function isPlainName(argument: string): boolean {
-	return (argument.length > 0) && !argument.includes("/") && !argument.includes("\\") && (argument !== ".") && (argument !== "..");
-}
 
 function checkLength(path: string): string | PathProblem {
 	// a character is at most 3 UTF-8 bytes (4 for a pair of 2): short paths need no count
 	if ((path.length * 3 > MAX_PATH) && (utf8Length(path) > MAX_PATH))
 		return "too long";
 	return path;
-}
-
-export function isProblem(path: string | PathProblem): path is PathProblem {
-	return !path.startsWith("/");
 }
 
 /** The last component ("" for the root). */

@@ -7,7 +7,7 @@
  */
 import * as volume from "volume";
 import {FileSource} from "ftpsock";
-import {joinPath, parentOf, baseName} from "./paths";
+import {joinPath, parentOf} from "./paths";
 import type {ListEntry} from "../listing/format";
 
 /** A failure with the FTP reply that reports it. */
@@ -47,6 +47,13 @@ function wrap(error: unknown): FtpError {
 
 /** Temporary upload names start with this; they are hidden from listings and from clients. */
 export const TEMPORARY_PREFIX = ".ftpd-part-";
+
+/**
+ * A name in a path that starts as a temporary upload's: such a path is hidden, whichever of its
+ * names it is (listings never show a folder so named either, and MKD cannot make one). One
+ * includes() where the last name's startsWith() took a lastIndexOf() too.
+ */
+export const HIDDEN_NAME = "/" + TEMPORARY_PREFIX;
 
 let uploadSerial = 0;
 
@@ -90,10 +97,10 @@ export class FileService {
 	 * A plain file opened for a download, or 550: its size comes from the open file, and the
 	 * transfer sends that file (ftpsock's sendFile takes it over) without looking its path up
 	 * again. Until then the caller closes it on every path that does not reach sendFile.
+	 * `path` comes from Session.resolve(), which has refused a temporary upload's name: RETR
+	 * runs for every download, so it is not checked again here.
 	 */
 	openForDownload(path: string): FileSource {
-		if (isHidden(path))
-			throw replyFor("ENOENT");
 		try {
 			return new FileSource(path);
 		}
@@ -207,5 +214,5 @@ export class FileService {
 
 /** Temporary uploads are not the client's to see or touch. */
 export function isHidden(path: string): boolean {
-	return baseName(path).startsWith(TEMPORARY_PREFIX);
+	return path.includes(HIDDEN_NAME);
 }

@@ -15,6 +15,7 @@ declare module "ftpsock" {
 		portMax?: number;
 		/** only a connection from this IPv4 address is accepted; others are closed at once */
 		peer: string;
+		/** called with the options as `this` (a listener's owner can be among them, for callbacks that are not closures) */
 		onConnect: (connection: DataConnection) => void;
 		onError?: (code: string) => void;
 	}
@@ -35,6 +36,9 @@ declare module "ftpsock" {
 
 	/** 0 LIST, 1 NLST, 2 MLSD, 3 STAT: the formats of modules/listing/format.ts */
 	export type ListingFormat = 0 | 1 | 2 | 3;
+
+	/** A transfer's end: `this` is its connection; `code` undefined on success, `bytes` moved. */
+	export type TransferCallback = (this: DataConnection, code: string | undefined, bytes: number) => void;
 
 	export interface TransferOptions {
 		/** ms without any progress before the transfer fails with ETIMEDOUT; 0 = never */
@@ -70,6 +74,16 @@ declare module "ftpsock" {
 		sendListing(path: string, format: ListingFormat, writable: boolean, now: number, options?: TransferOptions): Promise<number>;
 		/** sends bytes from JS; resolves once written */
 		send(data: ArrayBuffer | string): Promise<void>;
+		/*
+		 * The same four without a promise: `callback(code, bytes)` runs once, later (never inside the
+		 * call), with the connection as `this` and `code` undefined on success. They return
+		 * undefined, or the code of why the operation could not start (then no callback comes).
+		 * `idleTimeout`: ms, 0 = never. `writable`: 1 or 0.
+		 */
+		startSendFile(file: string | FileSource, offset: number, idleTimeout: number, callback: TransferCallback): string | undefined;
+		startReceiveFile(path: string, mode: "w" | "a", offset: number, idleTimeout: number, callback: TransferCallback): string | undefined;
+		startSendListing(path: string, format: ListingFormat, writable: 0 | 1, now: number, idleTimeout: number, callback: TransferCallback): string | undefined;
+		startSend(data: ArrayBuffer | string, callback: TransferCallback): string | undefined;
 		/**
 		 * ends the current transfer: its promise rejects with EABORTED (a pending connect: onError("EABORTED")).
 		 * A receive's file is closed as it is: the caller deletes it. true when an operation was pending; false

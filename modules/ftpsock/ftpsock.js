@@ -23,16 +23,20 @@ function settle(resolve, reject) {
 	return (code, bytes) => code ? reject(new Error(code)) : resolve(bytes);
 }
 
+// The native callback of every listener, with the listener as `this`: no closure per listener.
+function listened(code) {
+	const options = this.options;
+	if (code)
+		options.onError?.(code);
+	else
+		options.onConnect(new DataConnection(this));
+}
+
 export class DataListener extends Native("xs_ftpsock_listener_destructor") {
 	constructor(options) {
 		super();
-		const {onConnect, onError} = options;
-		const code = listen.call(this, options.address, options.port ?? 0, options.portMin ?? 0, options.portMax ?? 0, options.peer, code => {
-			if (code)
-				onError?.(code);
-			else
-				onConnect(new DataConnection(this));
-		});
+		this.options = options;
+		const code = listen.call(this, options.address, options.port ?? 0, options.portMin ?? 0, options.portMax ?? 0, options.peer, listened);
 		if (code)
 			throw new Error(code);
 	}
@@ -86,6 +90,12 @@ export class DataConnection extends Native("xs_ftpsock_connection_destructor") {
 				reject(new Error(code));
 		});
 	}
+	// The same operations without a promise, for the server's sessions: each promise, its
+	// resolving functions and the await of it cost a few K instructions per transfer on XS.
+	startSendFile(file, offset, idleTimeout, callback) @ "xs_ftpsock_connection_send_file";
+	startReceiveFile(path, mode, offset, idleTimeout, callback) @ "xs_ftpsock_connection_receive_file";
+	startSendListing(path, format, writable, now, idleTimeout, callback) @ "xs_ftpsock_connection_send_listing";
+	startSend(data, callback) @ "xs_ftpsock_connection_send";
 	abort() @ "xs_ftpsock_connection_abort";
 	close() @ "xs_ftpsock_connection_close";
 }

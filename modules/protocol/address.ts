@@ -53,7 +53,7 @@ export function parseEprt(argument: string): HostPort | "protocol" | undefined {
 
 /** The 227 reply text. */
 export function formatPasv(address: string, port: number): string {
-	return `Entering Passive Mode (${address.split(".").join(",")},${port >> 8},${port & 255}).`;
+	return `Entering Passive Mode (${address.replaceAll(".", ",")},${port >> 8},${port & 255}).`;
 }
 
 /** The 229 reply text. */

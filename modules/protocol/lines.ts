@@ -48,8 +48,12 @@ export class LineSplitter {
 	}
 
 	feed(bytes: Uint8Array): void {
-		if (this.feedText(bytes))
-			return;
+		if (!this.feedText(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length))
+			this.feedBytes(bytes);
+	}
+
+	/** The bytes feedText() did not take, a byte at a time. */
+	feedBytes(bytes: Uint8Array): void {
 		// a sink that feeds another splitter from inside line() gets a buffer of its own
 		const own = sharedInUse;
 		const buffer = own ? new Uint8Array(MAX_LINE + 1) : (shared ??= new Uint8Array(MAX_LINE + 1));	// + the CR
@@ -76,21 +80,28 @@ export class LineSplitter {
 	 * command's instructions on XS (its TypedArray indexOf is no faster: a property get per
 	 * element). false, having taken nothing, for anything else: cut() handles it all.
 	 */
-	private feedText(bytes: Uint8Array): boolean {
+	feedText(buffer: ArrayBuffer, offset: number, count: number): boolean {
 		if (!fromArrayBuffer || this.#partial || this.#length || (this.#telnet !== Telnet.None))
 			return false;
 		let text: string;
 		try {
-			text = fromArrayBuffer(bytes.buffer, bytes.byteOffset, bytes.length);
+			text = fromArrayBuffer(buffer, offset, count);
 		}
 		catch {
 			// not UTF-8 (an IAC, a stray byte): cut() looks at each byte
 			return false;
 		}
 		// more bytes than characters: beyond ASCII, whose UTF-8 cut() checks strictly
-		if ((text.length !== bytes.length) || text.includes("\0"))
+		if ((text.length !== count) || text.includes("\0"))
 			return false;
-		const count = text.length;
+		// the usual input, one whole line ending with CRLF: one look for its end
+		if ((text.indexOf("\r\n") === count - 2) && (count > 1)) {
+			if (count - 2 > MAX_LINE)
+				this.#sink.invalid("too long");
+			else
+				this.#sink.line(text.slice(0, count - 2));
+			return true;
+		}
 		let start = 0;
 		for (let lf = text.indexOf("\n"); lf >= 0; lf = text.indexOf("\n", start)) {
 			const end = ((lf > start) && (text.charCodeAt(lf - 1) === 0x0D)) ? lf - 1 : lf;
@@ -108,7 +119,7 @@ export class LineSplitter {
 				this.#overflow = true;
 			}
 			else {
-				this.#partial = bytes.slice(start, count);
+				this.#partial = new Uint8Array(buffer.slice(offset + start, offset + count));
 				this.#length = count - start;
 			}
 		}
@@ -232,15 +243,4 @@ export class LineSplitter {
 export function verbOf(line: string): string {
 	const space = line.indexOf(" ");
 	return ((space < 0) ? line : line.slice(0, space)).toUpperCase();
-}
-
-/** What follows the verb and its space ("" when nothing does; spaces kept, per RFC 959 pathnames). */
-export function argumentOf(line: string): string {
-	const space = line.indexOf(" ");
-	return (space < 0) ? "" : line.slice(space + 1);
-}
-
-/** Splits "VERB argument" into an upper-case verb and its argument. */
-export function parseCommand(line: string): {verb: string; argument: string} {
-	return {verb: verbOf(line), argument: argumentOf(line)};
 }

@@ -2,16 +2,13 @@
  * UTF-8 without TextEncoder/TextDecoder: XS builds for small devices leave those out, and
  * the decoder must also reject invalid input (RFC 2640 names are UTF-8; anything else gets 500).
  *
- * On XS, whose strings are UTF-8 inside, String.fromArrayBuffer and ArrayBuffer.fromString
- * (XS extensions) copy the bytes natively; a string built a character at a time would leave
- * a string per character behind for the collector. The JS loops are what Node's unit tests run.
+ * On XS, whose strings are UTF-8 inside, String.fromArrayBuffer (an XS extension) copies the
+ * bytes natively; a string built a character at a time would leave a string per character
+ * behind for the collector. Replies are encoded natively too (ArrayBuffer.fromString, in the
+ * control connection).
  */
 
 type XsString = StringConstructor & {fromArrayBuffer?(buffer: ArrayBufferLike, offset: number, length: number): string};
-type XsArrayBuffer = ArrayBufferConstructor & {fromString?(text: string): ArrayBuffer};
-
-/** XS's native encoder (an XS extension) is there: looked up once, as replies are encoded one by one. */
-const nativeFromString = typeof (ArrayBuffer as XsArrayBuffer).fromString === "function";
 
 /** Decodes `bytes[start..end)`; undefined when it is not well-formed UTF-8. */
 export function decodeUTF8(bytes: Uint8Array, start: number, end: number): string | undefined {
@@ -75,28 +72,4 @@ export function utf8Length(text: string): number {
 		else length += 3;
 	}
 	return length;
-}
-
-/** Encodes `text` into a new ArrayBuffer. */
-export function encodeUTF8(text: string): ArrayBuffer {
-	// called on ArrayBuffer: XS makes the result with `this` as its constructor
-	if (nativeFromString)
-		return (ArrayBuffer as XsArrayBuffer).fromString!(text);
-	const out = new Uint8Array(utf8Length(text));
-	let o = 0;
-	for (let i = 0; i < text.length; i++) {
-		let c = text.charCodeAt(i);
-		if ((c >= 0xD800) && (c <= 0xDBFF) && (i + 1 < text.length)) {
-			const d = text.charCodeAt(i + 1);
-			if ((d >= 0xDC00) && (d <= 0xDFFF)) {
-				c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-				i++;
-			}
-		}
-		if (c < 0x80) out[o++] = c;
-		else if (c < 0x800) { out[o++] = 0xC0 | (c >> 6); out[o++] = 0x80 | (c & 0x3F); }
-		else if (c < 0x10000) { out[o++] = 0xE0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 0x3F); out[o++] = 0x80 | (c & 0x3F); }
-		else { out[o++] = 0xF0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 0x3F); out[o++] = 0x80 | ((c >> 6) & 0x3F); out[o++] = 0x80 | (c & 0x3F); }
-	}
-	return out.buffer;
 }

@@ -19,27 +19,30 @@ import {log} from "../log/log";
 import {collect, slots, chunks, stack, modules, system} from "xsheap";
 
 export function summarizeSessions(server: ServerContext): SessionSummary[] {
-	const now = server.now();
+	const now = Date.now();
 	return [...server.sessions].map(s => ({
 		id: s.id,
 		address: s.remoteAddress,
 		user: s.user,
-		idle: now - s.lastCommandAt,
+		// since the last command ended: none while one runs
+		idle: (s.activity === "idle") ? Math.max(0, Math.floor((now - s.idleSince) / 1000)) : 0,
 		transfer: progressOf(s),
 	}));
 }
 
 /** The transfer a session has under way, as far as it has gone. */
 function progressOf(session: Session): TransferProgress | undefined {
-	if (undefined === session.transferPath)
+	const transfer = session.transfer;
+	// none until its 150: a transfer command waiting for its data connection moves nothing yet
+	if (!transfer?.start)
 		return undefined;
-	const ms = Date.now() - session.transferStart;
+	const ms = Date.now() - transfer.start;
 	const bytes = session.data.bytes;
 	return {
 		verb: session.activity,
-		path: session.transferPath,
+		path: transfer.path,
 		bytes,
-		size: (session.transferSize < 0) ? undefined : session.transferSize,
+		size: (transfer.size < 0) ? undefined : transfer.size,
 		seconds: Math.floor(ms / 1000),
 		rate: (ms > 0) ? Math.round(bytes * 1000 / ms) : 0,
 	};

@@ -10,6 +10,7 @@ import {ControlConnection} from "../session/control";
 import {Session, ServerContext} from "../session/session";
 import {DataChannelPool} from "../datachannel/pool";
 import {FileService} from "../files/service";
+import {preparePaths} from "../files/paths";
 import {commands} from "../commands/table";
 import {formatReply} from "../protocol/reply";
 import type {CommandTable} from "../commands/command";
@@ -75,6 +76,7 @@ export class FtpServer implements ServerContext {
 			return;
 		// once per boot, not per server: later starts follow a stop() that aborted every upload
 		// cleanly, and another server on the same volume (FTPServer) may be receiving one now
+		preparePaths();
 		const swept = sweptOnce ? 0 : this.files.sweepTemporaries();
 		sweptOnce = true;
 		if (swept)

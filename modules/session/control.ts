@@ -2,8 +2,9 @@
  * The control connection: an async iterator of command lines (`for await (const input of
  * control)`) over an ECMA-419 TCP socket, and an ordered reply writer.
  *
- * Reading stops while a few lines wait unconsumed, so a client that floods commands is
- * held back by TCP instead of growing the heap. Replies are queued and written as the socket
+ * While a transfer runs, the next line waits (hold(), resume()), but an ABOR reaches the
+ * session at once. Reading stops while a few lines wait unconsumed, so a client that floods
+ * commands is held back by TCP instead of growing the heap. Replies are queued and written as the socket
  * says it has room (ECMA-419 throws on writes beyond the announced room).
  *
  * Memory: the socket's callbacks are the class's static functions, which find their
@@ -13,10 +14,21 @@
 import TCP from "embedded:io/socket/tcp";
 import {confirm, prepare} from "tcppeer";
 import {LineSplitter, LineProblem, LineSink} from "../protocol/lines";
-import {encodeUTF8} from "../protocol/utf8";
 import {log} from "../log/log";
 
-export type ControlInput = {line: string; problem?: undefined} | {line?: undefined; problem: LineProblem};
+/** A command line, or why a line cannot be one (an object: a line is a plain string). */
+export type ControlInput = string | {problem: LineProblem};
+
+type Waiter = (result: IteratorResult<ControlInput>) => void;
+
+/*
+ * A promise's resolving function without a closure per promise: the executor is a module
+ * function, and what it captures is taken at once.
+ */
+let captured: Waiter | undefined;
+function capture(resolve: Waiter): void {
+	captured = resolve;
+}
 
 /** Lines queued before reading pauses. */
 const MAX_QUEUED = 4;
@@ -31,20 +43,30 @@ export interface ControlOwner {
 
 type ControlSocket = TCP & {target: ControlConnection};
 
+/** XS's native UTF-8 encoder is an XS extension (the control connection runs on XS only). */
+type XsArrayBuffer = ArrayBufferConstructor & {fromString(text: string): ArrayBuffer};
+
 export class ControlConnection implements AsyncIterableIterator<ControlInput>, LineSink {
+	// in the order each line and reply reads them (see below)
+	#held = false;		// a transfer runs: the next line waits for its end (hold(), resume())
+	#waiter: Waiter | undefined;
+	/**
+	 * The iterator's one result object, given with each line: the session's loop reads it as
+	 * it resumes, before it asks for the next line (no object per line).
+	 */
+	#result: {value: ControlInput; done: false} = {value: "", done: false};
+	#queue: ControlInput[] = [];
+	#readable = 0;
 	#socket: TCP;
 	#splitter: LineSplitter;
-	#queue: ControlInput[] = [];
-	#waiter: ((result: IteratorResult<ControlInput>) => void) | undefined;
-	#readable = 0;
-	#writable = 0;
-	#output: Uint8Array[] = [];
-	#queued = 0;
-	#drainWaiter: (() => void) | undefined;
-	#ended = false;		// the peer closed or the socket failed
-	#closing = false;	// close() was called: close once the output is flushed
 	#closed = false;
-	/** Sees each input before it is queued (the session, for ABOR during a transfer). */
+	#ended = false;		// the peer closed or the socket failed
+	#queued = 0;
+	#writable = 0;
+	#closing = false;	// close() was called: close once the output is flushed
+	#output: Uint8Array[] = [];
+	#drainWaiter: (() => void) | undefined;
+	/** Sees each input that arrives while a transfer holds the line (the session, for ABOR). */
 	owner: ControlOwner | undefined;
 	readonly remoteAddress: string;
 
@@ -63,11 +85,104 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		this.remoteAddress = this.#socket.remoteAddress ?? "0.0.0.0";
 	}
 
+	// The methods each command runs come first, and the fields they read: XS finds a property
+	// by walking an instance's own ones, then its prototype's, in the order they were made.
+
+	/** LineSink: a command line */
+	line(line: string): void {
+		// input() inline: this runs for every command. Only a transfer can be interrupted, and
+		// it holds the line while it runs (interrupt() may end it, and let the line through).
+		if (this.#held && this.owner?.interrupt(line))
+			return;
+		if (this.#waiter && !this.#held) {
+			const waiter = this.#waiter;
+			this.#waiter = undefined;
+			this.#result.value = line;
+			waiter(this.#result);
+			return;
+		}
+		this.#queue.push(line);
+	}
+
+	next(): Promise<IteratorResult<ControlInput>> {
+		if (!this.#held && this.#queue.length) {
+			const input = this.#queue.shift()!;
+			this.read();
+			this.#result.value = input;
+			return Promise.resolve(this.#result);
+		}
+		if (this.#ended || this.#closing)
+			return Promise.resolve({value: undefined, done: true});
+		const promise = new Promise(capture);
+		this.#waiter = captured;
+		captured = undefined;
+		return promise;
+	}
+
+
+	/** Queues a reply (already formatted with its CRLF). */
+	write(text: string): void {
+		if (this.#closed || this.#ended)
+			return;
+		const buffer = (ArrayBuffer as XsArrayBuffer).fromString(text);
+		// the usual case: nothing queued and room for all of it (a character is at most 3 bytes
+		// of UTF-8, so its byte length need not be asked), straight to the socket
+		if (!this.#queued && (text.length * 3 <= this.#writable) && !this.#closing) {
+			const room = (this.#socket.write(buffer) as unknown);
+			this.#writable = (typeof room === "number") ? room : this.#writable - buffer.byteLength;
+			return;
+		}
+		const length = buffer.byteLength;
+		this.#output.push(new Uint8Array(buffer));
+		this.#queued += length;
+		this.flush();
+	}
+
+
+	private read(): void {
+		while ((this.#readable > 0) && (this.#queue.length < MAX_QUEUED) && !this.#closed) {
+			const count = this.#readable;
+			this.#readable = 0;
+			// as feed() does, without a view of the bytes unless they need one
+			const bytes = this.#socket.read(count) as ArrayBuffer;
+			if (!this.#splitter.feedText(bytes, 0, count))
+				this.#splitter.feedBytes(new Uint8Array(bytes));
+		}
+	}
+
+	/**
+	 * A transfer has started: its command's loop turn is over, but the next line waits (queued,
+	 * as reading goes on) until resume(). Lines still reach the owner's interrupt() (ABOR).
+	 */
+	hold(): void {
+		this.#held = true;
+	}
+
+
+	/** The transfer has ended: the next line goes to the session. */
+	resume(): void {
+		this.#held = false;
+		const waiter = this.#waiter;
+		if (waiter && this.#queue.length) {
+			this.#waiter = undefined;
+			this.#result.value = this.#queue.shift()!;
+			waiter(this.#result);
+			this.read();
+		}
+	}
+
+
 	// called with the socket as `this`
 	private static onReadable(this: ControlSocket, count: number): void {
 		const connection = this.target;
 		connection.#readable = count;
-		connection.read();
+		if ((connection.#queue.length >= MAX_QUEUED) || connection.#closed)
+			return;
+		// read()'s one turn inline (count is all there is to read): this runs for every line
+		connection.#readable = 0;
+		const bytes = this.read(count) as ArrayBuffer;
+		if (!connection.#splitter.feedText(bytes, 0, count))
+			connection.#splitter.feedBytes(new Uint8Array(bytes));
 	}
 
 	private static onWritable(this: ControlSocket, count: number): void {
@@ -78,11 +193,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 
 	private static onError(this: ControlSocket): void {
 		this.target.fail();
-	}
-
-	/** LineSink: a command line */
-	line(line: string): void {
-		this.input({line});
 	}
 
 	/** LineSink: a line that cannot be a command */
@@ -150,39 +260,9 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		return this;
 	}
 
-	next(): Promise<IteratorResult<ControlInput>> {
-		const input = this.#queue.shift();
-		if (input) {
-			this.read();
-			return Promise.resolve({value: input, done: false});
-		}
-		if (this.#ended || this.#closing)
-			return Promise.resolve({value: undefined, done: true});
-		return new Promise(resolve => { this.#waiter = resolve; });
-	}
-
 	return(): Promise<IteratorResult<ControlInput>> {
 		this.close();
 		return Promise.resolve({value: undefined, done: true});
-	}
-
-	/** Queues a reply (already formatted with its CRLF). */
-	write(text: string): void {
-		if (this.#closed || this.#ended)
-			return;
-		const buffer = encodeUTF8(text);
-		const length = buffer.byteLength;
-		// the usual case: nothing queued and room for all of it, straight to the socket
-		if (!this.#output.length && (length <= this.#writable) && !this.#closing) {
-			this.#writable -= length;
-			const room = (this.#socket.write(buffer) as unknown);
-			if (typeof room === "number")
-				this.#writable = room;
-			return;
-		}
-		this.#output.push(new Uint8Array(buffer));
-		this.#queued += length;
-		this.flush();
 	}
 
 	/** Queues bytes already encoded (a native listing's lines); they must not change afterwards. */
@@ -204,24 +284,16 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	}
 
 	private input(input: ControlInput): void {
-		if (this.owner?.interrupt(input.line))
+		if (this.#held && this.owner?.interrupt(undefined))
 			return;
-		if (this.#waiter) {
+		if (this.#waiter && !this.#held) {
 			const waiter = this.#waiter;
 			this.#waiter = undefined;
-			waiter({value: input, done: false});
+			this.#result.value = input;
+			waiter(this.#result);
 		}
 		else
 			this.#queue.push(input);
-	}
-
-	private read(): void {
-		while ((this.#readable > 0) && (this.#queue.length < MAX_QUEUED) && !this.#closed) {
-			const count = this.#readable;
-			this.#readable = 0;
-			const bytes = this.#socket.read(count) as ArrayBuffer;
-			this.#splitter.feed(new Uint8Array(bytes));
-		}
 	}
 
 	private flush(): void {

@@ -3,21 +3,29 @@
  * It holds the per-session state (user, directory, type, REST offset, rename source) and
  * hands each verb to the command table.
  *
- * Memory: in XS a suspended async function costs about 42 slots and 430 bytes of chunks
- * (its frame, its promise, the reaction to what it awaits), and each level of a chain of them
- * costs that again. So the loop awaits a command's promise itself (one level for the session,
- * however deep the command), a command awaits at most in one async function of its own
- * (Session.transfer for the data channel), and helpers return promises rather than await
- * them. Methods are TypeScript-private, not #private: XS gives each instance a slot for
- * every #method.
+ * A transfer (RETR, STOR, LIST...) is not awaited: its command starts it (startTransfer) and
+ * returns, the control connection holds the next line until it ends, and the data
+ * connection's native callbacks drive it to its last reply (finish()). The loop goes on only
+ * with the next line, as FTP wants.
+ *
+ * Cost: in XS a suspended async function holds about 42 slots and 430 bytes of chunks (its
+ * frame, its promise, the reaction to what it awaits), and each await is a turn of promise
+ * jobs; a transfer held that for as long as it ran, and a PASV with its RETR took five turns
+ * (two now). So the loop awaits only its next line and the rare command that must wait (a
+ * PASV queued for the shared channel, a failed login's delay), helpers return promises
+ * rather than await them, and the paths every command takes are written flat (inline
+ * checks, no object per command that a field can stand for): XS spends as much on a call or
+ * on a method of a string as on a dozen plain statements. Methods are TypeScript-private,
+ * not #private: XS gives each instance a slot for every #method.
  */
 import {ControlConnection} from "./control";
 import {SessionData} from "./data";
-import {verbOf, argumentOf} from "../protocol/lines";
-import {formatReply} from "../protocol/reply";
+import {verbOf} from "../protocol/lines";
+import {formatReply, CODE_TEXT} from "../protocol/reply";
 import {formatTransfer} from "./report";
-import {resolvePath, isProblem} from "../files/paths";
-import {FileService, FtpError, isHidden, replyFor} from "../files/service";
+import {resolvePath} from "../files/paths";
+import {FileService, FtpError, HIDDEN_NAME, replyFor} from "../files/service";
+import type {Transfer, Mover, Replacement} from "./transfer";
 import type {DataConnection, FileSource} from "ftpsock";
 import type {DataChannelPool} from "../datachannel/pool";
 import type {ServerOptions} from "../server/options";
@@ -70,11 +78,8 @@ export interface Command {
 
 export type CommandTable = Record<string, Command>;
 
-/** An upload into a temporary file, renamed over its target once complete. */
-export interface Replacement {
-	readonly temporary: string;
-	readonly path: string;
-}
+/** A data connection of a transfer, which its native callback finds its session through. */
+type TransferConnection = DataConnection & {session?: Session};
 
 /** Why a transfer ended without a reply of its own, for its log line. */
 const TRANSFER_CAUSES: Readonly<Record<string, string>> = Object.freeze({
@@ -96,54 +101,94 @@ const LISTINGS = new Set(["LIST", "NLST", "MLSD"]);
 /** The number of the next session, for the log: "#3 127.0.0.1". */
 let sessionCount = 0;
 
+// XS finds a property by walking an instance's own properties in the order they were made,
+// then its prototype's: the fields every command reads come first, and a method call walks
+// them all, so the session keeps few.
 export class Session {
 	readonly control: ControlConnection;
 	readonly server: ServerContext;
 	readonly data: SessionData;
-	readonly remoteAddress: string;
-	/** the session's number since the server started, for the log */
-	readonly id: number;
-	readonly connectedAt: number;
-	user = "";
+	/** The data transfer under way (its verb is `activity`), for SITE WHO and the live console. */
+	transfer: Transfer | undefined;
 	loggedIn = false;
+	restOffset = 0;
+	renameFrom: string | undefined;
+	/** the command under way (undefined between commands), for its failure and the deadline */
+	#command: Command | undefined;
+	/** ms since the epoch when the last command ended: the idle timeout and SITE WHO's idle time count from there */
+	idleSince = 0;
+	/** what the session is doing, for STAT and the live console */
+	activity = "idle";
+	cwd = "/";
 	/** may change storage */
 	writable = false;
+	binary = false;
+	user = "";
 	/** logged in as the configured account (not as a guest) */
 	account = false;
 	loginFailures = 0;
-	cwd = "/";
-	binary = false;
-	restOffset = 0;
-	renameFrom: string | undefined;
 	/** EPSV ALL: only EPSV from now on (RFC 2428) */
 	epsvOnly = false;
-	/** what the session is doing, for STAT and the live console */
-	activity = "idle";
-	lastCommandAt: number;
-	/**
-	 * The data transfer under way, for SITE WHO, the live console and its log line: its path
-	 * (undefined when none; its verb is `activity`), start (ms since the epoch) and size in
-	 * bytes (-1 when unknown). Fields of the session, not an object per transfer.
-	 */
-	transferPath: string | undefined;
-	transferStart = 0;
-	transferSize = -1;
-	/** ms since the epoch when the session is closed for silence; undefined while a command runs */
-	#deadline: number | undefined;
 	/** ms since the epoch when a session that is not logged in is closed */
-	#loginDeadline: number | undefined;
-	#aborted = false;
-	/** the command under way, for its failure */
-	#command: Command | undefined;
+	#loginDeadline: number;
+	readonly remoteAddress: string;
+	/** the session's number since the server started, for the log */
+	readonly id: number;
 
 	constructor(server: ServerContext, control: ControlConnection) {
 		this.server = server;
 		this.control = control;
 		this.remoteAddress = control.remoteAddress;
 		this.id = ++sessionCount;
-		this.connectedAt = this.lastCommandAt = server.now();
+		// the login timeout counts from the connection (or from the logout of USER or REIN), not
+		// from the last command: a client that sends NOOP and never logs in must not keep one of
+		// the few sessions for ever
+		this.#loginDeadline = Date.now() + server.options.loginTimeout;
 		this.data = new SessionData(this);
 		control.owner = this;
+	}
+
+	/** Runs one command line; returns the command's promise when it goes on asynchronously. */
+	private execute(line: string): Promise<void> | void {
+		// the verb and what follows it (spaces kept, per RFC 959 pathnames), split inline: this
+		// runs for every command
+		const space = line.indexOf(" ");
+		let verb = (space < 0) ? line : line.slice(0, space);
+		const argument = (space < 0) ? "" : line.slice(space + 1);
+		// clients send verbs in capitals: toUpperCase() only when the table has no such verb
+		let command = this.server.commands[verb];
+		if (!command) {
+			verb = verb.toUpperCase();
+			command = this.server.commands[verb];
+		}
+		if (log.level >= 2)
+			log.protocol(`${this.label} > ${(verb === "PASS") ? "PASS ****" : line}`);
+		if (this.restOffset && !KEEPS_REST.has(verb))
+			this.restOffset = 0;
+		// RNFR's path holds for the next command only, which must be RNTO
+		const renameFrom = this.renameFrom;
+		if (undefined !== renameFrom)
+			this.renameFrom = undefined;
+
+		if (!command)
+			return this.reply(502, "Command not implemented.");
+		if (!command.anonymous && !this.loggedIn)
+			return this.refuse(command, 530, "Please login with USER and PASS.");
+		const rule = command.argument;
+		if (rule && ((rule === "required") ? (argument === "") : ((rule === "none") && (argument !== ""))))
+			return this.refuse(command, 501, `Syntax: ${command.help}`);
+		if (command.writes && !this.writable)
+			return this.refuse(command, 550, "Permission denied.");
+		if ((undefined !== renameFrom) && (verb === "RNTO"))
+			this.renameFrom = renameFrom;
+		this.activity = verb;
+		this.#command = command;
+		try {
+			return command.run(this, argument);
+		}
+		catch (error) {
+			this.failed(error);
+		}
 	}
 
 	/** How the log names the session: "#3 127.0.0.1" (two sessions from one address differ). */
@@ -151,7 +196,16 @@ export class Session {
 		return `#${this.id} ${this.remoteAddress}`;
 	}
 
+	/** A one-line reply: `text` has no line break (replyLines() for those that have). */
 	reply(code: number, text: string): void {
+		const reply = `${CODE_TEXT[code] ?? code} ${text}\r\n`;
+		if (log.level >= 2)
+			log.protocol(`${this.label} < ${code} ${text}`);
+		this.control.write(reply);
+	}
+
+	/** A reply of one or more lines, separated by "\n" in `text` (RFC 959's multi-line form). */
+	replyLines(code: number, text: string): void {
 		const reply = formatReply(code, text);
 		if (log.level >= 2)
 			this.logReply(reply);
@@ -167,9 +221,11 @@ export class Session {
 	/** The volume path of a client's path argument, or a 553. Temporary uploads are not reachable. */
 	resolve(argument: string): string {
 		const path = resolvePath(this.cwd, argument);
-		if (isProblem(path))
+		// resolvePath's two problems (two comparisons cost less than a startsWith())
+		if ((path === "too long") || (path === "invalid name"))
 			throw new FtpError(553, (path === "too long") ? "File name too long." : "File name not allowed.");
-		if (isHidden(path))
+		// isHidden() inline: this runs for every command with a path
+		if (path.includes(HIDDEN_NAME))
 			throw new FtpError(550, "No such file or directory.");
 		return path;
 	}
@@ -178,14 +234,14 @@ export class Session {
 	async run(): Promise<void> {
 		log.info(`${this.label} connected`);
 		this.reply(220, "moddable-ftpd ready.");
-		this.arm();
+		this.idle();
 		try {
+			// ends when the control connection does (QUIT, the client gone, a timeout's 421)
 			for await (const input of this.control) {
-				this.disarm();
-				if (undefined !== input.problem)
+				if (typeof input !== "string")
 					this.reply(500, (input.problem === "too long") ? "Command line too long." : `Command line rejected: ${input.problem}.`);
 				else {
-					const pending = this.execute(input.line);
+					const pending = this.execute(input);
 					if (pending) {
 						try {
 							await pending;
@@ -194,12 +250,14 @@ export class Session {
 							this.failed(error);
 						}
 					}
+				}
+				// a transfer goes on without the loop (the control connection holds the next
+				// line): its end makes the session idle. idle() inline: this runs for every command
+				if (!this.transfer) {
 					this.#command = undefined;
 					this.activity = "idle";
+					this.idleSince = Date.now();
 				}
-				if (this.control.closed)
-					break;
-				this.arm();
 			}
 		}
 		catch (error) {
@@ -211,56 +269,104 @@ export class Session {
 	}
 
 	/**
-	 * Runs a transfer on the data connection: 150, the transfer, then 226 or the reply its
-	 * failure calls for. ABOR on the control connection ends it with 426, then 226.
-	 * `move` starts the bytes moving and returns their promise (it is not itself async: one
-	 * suspended level is enough). An upload `replacing` a file is renamed over it only once
-	 * complete, and its temporary is removed when it fails. `path` (the file, or the listed
-	 * folder) and `size` (bytes to move, -1 when unknown) are for SITE WHO and the log line
-	 * each transfer gets at verbosity 1. A download's `source`, opened before (RETR), is
-	 * `move`'s to send; it is closed here when the transfer fails before `move` took it over
-	 * (no data connection: 425, ABOR, the session's end).
+	 * Runs a transfer on the data connection: 150, the bytes moved natively, then 226 or the
+	 * reply its failure calls for; ABOR on the control connection ends it with 426, then 226.
+	 * Not an async function: the data connection's callbacks drive it, and the control
+	 * connection holds the next line until its end (finish()). An upload `replacing` a file is
+	 * renamed over it only once complete, and its temporary is removed when it fails. A
+	 * download's `source`, opened by its command, is closed when the transfer fails before
+	 * `move` took it over (no data connection: 425, ABOR, the passive timeout). Throws (the
+	 * command's failure) when there is nothing to connect to.
 	 */
-	async transfer(opening: string, path: string, size: number, move: (connection: DataConnection) => Promise<unknown>, replacing?: Replacement, source?: FileSource): Promise<void> {
-		let connection: DataConnection;
+	startTransfer(opening: string, path: string, size: number, move: Mover, replacing?: Replacement, source?: FileSource): void {
+		// a literal: no constructor call (Transfer is its shape)
+		const transfer: Transfer = {opening, path, size, move, replacing, source, start: 0};
+		this.transfer = transfer;
+		// throws the 425 of nothing to connect to: failed() forgets the transfer
+		const connection = this.data.open();
+		this.control.hold();
+		if (connection)
+			this.move(connection);
+	}
+
+	/** DataOwner: the connection the transfer waited for, or why there is none. */
+	opened(connection: DataConnection | undefined, error?: FtpError): void {
+		if (!this.transfer) {
+			connection?.close();
+			return;
+		}
+		if (connection)
+			this.move(connection);
+		else
+			this.finish(error, 0);
+	}
+
+	private move(connection: DataConnection): void {
+		const transfer = this.transfer!;
+		this.reply(150, transfer.opening);
+		transfer.start = Date.now();
+		if (transfer.replacing)
+			this.control.preparePeer();
+		(connection as TransferConnection).session = this;
+		let code: string | undefined;
 		try {
-			connection = await this.data.open();
+			code = transfer.move(connection, Session.transferred);
 		}
 		catch (error) {
-			source?.close();
-			throw error;
+			return this.finish(error, 0);
 		}
-		this.reply(150, opening);
-		this.transferPath = path;
-		this.transferSize = size;
-		this.transferStart = Date.now();
-		this.#aborted = false;
-		if (replacing)
-			this.control.preparePeer();
-		try {
-			await move(connection);
-			if (replacing) {
-				// a client that dies closes both connections: its data FIN looks like a complete
-				// upload, so the old file is replaced only if the control connection is still
-				// open at the socket layer once a trailing FIN or RST has had its grace
-				if (!await this.control.confirmPeer(connection.sinceEnd))
-					throw new Error("ECONNRESET");
+		if (code)
+			this.finish(new Error(code), 0);
+	}
+
+	/** The native callback of every transfer (ftpsock's start* methods), with the connection as `this`. */
+	private static transferred(this: TransferConnection, code: string | undefined, bytes: number): void {
+		const session = this.session!;
+		const transfer = session.transfer;
+		if (!transfer)
+			return;
+		if (code)
+			return session.finish(new Error(code), bytes);
+		if (!transfer.replacing)
+			return session.finish(undefined, bytes);
+		session.commit(this, transfer.replacing, bytes);
+	}
+
+	/** An upload has all its bytes: renamed over its target, unless its client is gone. */
+	private commit(connection: DataConnection, replacing: Replacement, bytes: number): void {
+		// a client that dies closes both connections: its data FIN looks like a complete
+		// upload, so the old file is replaced only if the control connection is still open at
+		// the socket layer once a trailing FIN or RST has had its grace
+		this.control.confirmPeer(connection.sinceEnd).then(open => {
+			if (!open)
+				return this.finish(new Error("ECONNRESET"), bytes);
+			try {
 				this.server.files.rename(replacing.temporary, replacing.path);
 			}
-			this.logTransfer(connection.bytes, 226);
-			this.data.release();
+			catch (error) {
+				return this.finish(error, bytes);
+			}
+			this.finish(undefined, bytes);
+		});
+	}
+
+	/** The transfer's replies and log line; the channel is kept for the next (parked) and the next line let through. */
+	private finish(error: unknown, bytes: number): void {
+		const transfer = this.transfer!;
+		if (!error) {
+			if (log.level >= 1)
+				this.logTransfer(bytes, 226);
+			this.data.done();
 			this.reply(226, "Transfer complete.");
 		}
-		catch (error) {
-			// read before the release, which closes the connection
-			const bytes = connection.bytes;
+		else {
 			// nothing when move took it over (it always has, unless the connection refused it)
-			source?.close();
-			if (replacing)
-				this.server.files.discard(replacing.temporary);
-			this.data.release();
+			transfer.source?.close();
+			if (transfer.replacing)
+				this.server.files.discard(transfer.replacing.temporary);
+			this.data.done();
 			const code = (error as Error).message;
-			if (this.#aborted) {
+			if (transfer.aborted) {
 				this.reply(426, "Transfer aborted.");
 				this.reply(226, "ABOR command successful.");
 				this.logTransfer(bytes, 426, "aborted by ABOR");
@@ -279,12 +385,14 @@ export class Session {
 				this.logTransfer(bytes, reply.code, `${code}: ${reply.message}`);
 			}
 		}
-		finally {
-			this.transferPath = undefined;
-			this.transferSize = -1;
-			this.transferStart = 0;
-			this.#aborted = false;
-		}
+		this.transfer = undefined;
+		// idle() inline: this runs for every transfer
+		this.#command = undefined;
+		this.activity = "idle";
+		this.idleSince = Date.now();
+		if (transfer.orphaned)
+			return this.end();
+		this.control.resume();
 	}
 
 	/**
@@ -295,7 +403,8 @@ export class Session {
 	private logTransfer(bytes: number, code: number, cause?: string): void {
 		if ((log.level < 1) || ((code === 226) && LISTINGS.has(this.activity)))
 			return;
-		const line = `${this.label} ${formatTransfer(this.user, this.activity, this.transferPath ?? "", bytes, Date.now() - this.transferStart, code, cause)}`;
+		const transfer = this.transfer!;
+		const line = `${this.label} ${formatTransfer(this.user, this.activity, transfer.path, bytes, Date.now() - transfer.start, code, cause)}`;
 		if (code === 226)
 			log.info(line);
 		else
@@ -313,44 +422,14 @@ export class Session {
 		}
 	}
 
-	/** Runs one command line; returns the command's promise when it goes on asynchronously. */
-	private execute(line: string): Promise<void> | void {
-		// the two halves without parseCommand's object: this runs for every command
-		const verb = verbOf(line);
-		const argument = argumentOf(line);
-		if (log.level >= 2)
-			log.protocol(`${this.label} > ${(verb === "PASS") ? "PASS ****" : line}`);
-		this.lastCommandAt = this.server.now();
-		if (!KEEPS_REST.has(verb))
-			this.restOffset = 0;
-		const renameFrom = this.renameFrom;
-		this.renameFrom = undefined;
-
-		const command = this.server.commands[verb];
-		if (!command)
-			return this.reply(502, "Command not implemented.");
-		if (!command.anonymous && !this.loggedIn)
-			return this.refuse(command, 530, "Please login with USER and PASS.");
-		if ((command.argument === "required") && !argument.length)
-			return this.refuse(command, 501, `Syntax: ${command.help}`);
-		if ((command.argument === "none") && argument.length)
-			return this.refuse(command, 501, `Syntax: ${command.help}`);
-		if (command.writes && !this.writable)
-			return this.refuse(command, 550, "Permission denied.");
-		if (verb === "RNTO")
-			this.renameFrom = renameFrom;
-		this.activity = verb;
-		this.#command = command;
-		try {
-			return command.run(this, argument);
-		}
-		catch (error) {
-			this.failed(error);
-		}
-	}
-
 	/** A command that threw or rejected: its FTP reply, or 451 for what it did not expect. */
 	private failed(error: unknown): void {
+		// a transfer command whose transfer could not start (nothing to connect to)
+		const transfer = this.transfer;
+		if (transfer) {
+			this.transfer = undefined;
+			transfer.source?.close();
+		}
 		if (this.#command?.transfer)
 			this.data.release();
 		if (error instanceof FtpError)
@@ -381,58 +460,66 @@ export class Session {
 	 * ends at once (426) instead of at the passive timeout.
 	 */
 	interrupt(line: string | undefined): boolean {
-		const transferring = undefined !== this.transferPath;
-		if ((undefined === line) || !(transferring || this.data.accepting))
+		const transfer = this.transfer;
+		if ((undefined === line) || !transfer || (verbOf(line) !== "ABOR"))
 			return false;
-		if (verbOf(line) !== "ABOR")
-			return false;
-		if (!transferring) {
+		if (!transfer.start) {
 			this.data.stopAccepting();
 			return false;
 		}
-		if (!this.data.abort())
+		// before: the transfer's callback comes with EABORTED from within abort(), and its
+		// failure answers 426, then 226
+		transfer.aborted = true;
+		if (!this.data.abort()) {
+			transfer.aborted = false;
 			return false;
+		}
 		log.protocol(`${this.label} > ABOR`);
-		// the transfer's promise rejects with EABORTED: its failure answers 426, then 226
-		this.#aborted = true;
 		return true;
 	}
 
+	/** Back to the state before login (USER after a login, REIN); the login timeout starts again. */
+	logout(): void {
+		this.loggedIn = false;
+		this.writable = false;
+		this.account = false;
+		this.cwd = "/";
+		this.#loginDeadline = Date.now() + this.server.options.loginTimeout;
+	}
+
 	/**
-	 * The login timeout before login, the idle timeout after. The login timeout counts from
-	 * the connection (or from the logout of USER/REIN), not from the last command: a client
-	 * that sends NOOP and never logs in must not keep one of the few sessions for ever.
-	 * The server's sweep (FtpServer) closes the session once the deadline has passed: no
-	 * timer per session, none set and cleared per command.
+	 * Closes the session with 421 once its deadline has passed: the login timeout before login,
+	 * the idle timeout after, which counts from the end of the last command (none runs while a
+	 * command does); and a passive listener left unused past its own (`now`: ms since the
+	 * epoch). The server's sweep (FtpServer) calls it: no timer per session, none set and
+	 * cleared per command.
 	 */
-	private arm(): void {
-		const o = this.server.options;
-		const now = Date.now();
-		if (this.loggedIn) {
-			this.#loginDeadline = undefined;
-			this.#deadline = now + o.idleTimeout;
-		}
-		else
-			this.#deadline = this.#loginDeadline ??= now + o.loginTimeout;
-	}
-
-	/** No deadline while a command runs. */
-	private disarm(): void {
-		this.#deadline = undefined;
-	}
-
-	/** Closes the session with 421 when its deadline has passed, and a passive listener left unused past its own (`now`: ms since the epoch). */
 	expire(now: number): void {
 		this.data.expire(now);
-		if ((undefined === this.#deadline) || (now < this.#deadline))
+		if (this.#command || this.transfer)
 			return;
-		this.#deadline = undefined;
+		if (now < (this.loggedIn ? this.idleSince + this.server.options.idleTimeout : this.#loginDeadline))
+			return;
+		// once: the 421 closes the connection once it is written
+		this.idleSince = this.#loginDeadline = Infinity;
 		log.info(`${this.label}: ${this.loggedIn ? "idle" : "login"} timeout`);
 		this.close(421, this.loggedIn ? "Idle timeout, closing control connection." : "Login timeout, closing control connection.");
 	}
 
+	/** The command is over (a transfer's at its end): the session waits for the next one. */
+	private idle(): void {
+		this.#command = undefined;
+		this.activity = "idle";
+		this.idleSince = Date.now();
+	}
+
 	private end(): void {
-		this.disarm();
+		if (this.transfer) {
+			// the control connection is gone: the transfer ends as it would have (an upload is
+			// then not committed), and the session with it
+			this.transfer.orphaned = true;
+			return;
+		}
 		this.data.abort();
 		this.data.release();
 		this.control.close();

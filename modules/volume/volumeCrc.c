@@ -13,10 +13,13 @@
 
 #define kPolynomial (0xEDB88320u)
 
-static uint32_t gTables[8][256];
-static uint8_t gBuilt;
+// shared with volumeLfs.c's inline step (MODDEF_VOLUME_LFS_CRC)
+uint32_t gVolumeCrcTables[8][256];
+uint8_t gVolumeCrcBuilt;
+#define gTables gVolumeCrcTables
+#define gBuilt gVolumeCrcBuilt
 
-static void build(void)
+void volumeCrcBuild(void)
 {
 	uint32_t i, value;
 	int bit, k;
@@ -39,7 +42,7 @@ uint32_t lfs_crc(uint32_t crc, const void *buffer, size_t size)
 	const uint8_t *data = buffer;
 
 	if (!gBuilt)
-		build();
+		volumeCrcBuild();
 #if defined(__BYTE_ORDER__) && (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 	while (size >= 8) {
 		uint32_t one, two;

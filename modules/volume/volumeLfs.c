@@ -33,7 +33,9 @@
  *   as lfs_bd_flush does but fills only those bytes, when a program needs them: the tail of
  *   the last unit at the flush, and (volumeProg) the bytes a write leaves unwritten before
  *   it in its first unit, or between it and the bytes before it in the cache. What reaches
- *   the device is byte for byte what LittleFS would have programmed.
+ *   the device is byte for byte what LittleFS would have programmed. LittleFS fills a cache
+ *   the same way when it opens a file and when it mounts (lfs_cache_zero): that fill (a 4 KiB
+ *   memset per RETR on the host) goes too, as the fill of what is programmed no longer needs it.
  * - No read-back of a copy (the image on the Linux host). LittleFS validates a flush by
  *   reading the programmed bytes back and comparing them (lfs_bd_flush). On the image, a
  *   prog is a copy into memory (volumeImage.c gathers progs and writes them to the file; an
@@ -116,6 +118,36 @@ static int volumeProg(lfs_t *lfs, lfs_cache_t *pcache, lfs_cache_t *rcache, bool
 	#define lfs_bd_prog(first, ...) VOLUME_LFS_BD_PROG_##first, __VA_ARGS__)
 	#define VOLUME_LFS_BD_PROG_lfs_t lfsProgCached(lfs_t
 	#define VOLUME_LFS_BD_PROG_lfs volumeProg(lfs
+// lfs_cache_zero without its fill: volumeFlush and volumeProg pad what they program
+static inline void volumeCacheZero(lfs_t *lfs, lfs_cache_t *pcache);
+	#define lfs_cache_zero(first, ...) VOLUME_LFS_CACHE_ZERO_##first, __VA_ARGS__)
+	#define VOLUME_LFS_CACHE_ZERO_lfs_t lfsCacheZeroReplaced(lfs_t
+	#define VOLUME_LFS_CACHE_ZERO_lfs volumeCacheZero(lfs
+#endif
+
+#ifdef MODDEF_VOLUME_LFS_CRC
+// volumeCrc.c's tables (the Linux host's lfs_crc)
+extern uint32_t gVolumeCrcTables[8][256];
+extern uint8_t gVolumeCrcBuilt;
+void volumeCrcBuild(void);
+
+// lfs_crc, inline where LittleFS checksums a few bytes: fetching a metadata pair checksums
+// each tag (4 bytes) and then each entry a byte at a time (lfs_dir_fetchmatch), and the call
+// cost more than the byte's step; longer runs go to volumeCrc.c's 8 bytes per step. Same
+// CRC, same results (tests/crc.test.js checks volumeCrc.c against the SDK's).
+static inline uint32_t volumeCrcShort(uint32_t crc, const void *buffer, size_t size)
+{
+	const uint8_t *data = buffer;
+
+	if (size > 8)
+		return lfs_crc(crc, buffer, size);
+	if (!gVolumeCrcBuilt)
+		volumeCrcBuild();
+	while (size--)
+		crc = (crc >> 8) ^ gVolumeCrcTables[0][(crc ^ *data++) & 0xFF];
+	return crc;
+}
+	#define lfs_crc volumeCrcShort
 #endif
 
 #pragma GCC diagnostic push
@@ -172,6 +204,16 @@ static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rca
 #else
 	#define progsAreCopies(config) 0
 #endif
+
+// LittleFS's lfs_cache_zero, without filling the cache with 0xFF: what is programmed from a
+// cache is only what LittleFS wrote into it and what volumeFlush and volumeProg pad (so no
+// byte of an earlier file reaches the device), and a read takes from a cache only bytes it
+// holds. The fill was a memset of the whole cache (4 KiB on the host) at each open of a file.
+static inline void volumeCacheZero(lfs_t *lfs, lfs_cache_t *pcache)
+{
+	(void)lfs;
+	pcache->block = LFS_BLOCK_NULL;
+}
 
 // LittleFS's lfs_bd_flush, without refilling the whole cache with 0xFF: the unit's tail that
 // LittleFS did not write is filled here, the rest of the cache holds only bytes LittleFS

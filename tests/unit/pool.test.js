@@ -223,3 +223,79 @@ describe("DataChannelPool: an idle holder loses the channel to a waiting session
 		expect(clock.pending).to.equal(0);
 	});
 });
+
+describe("DataChannelPool: a holder parks its channel between transfers", () => {
+	const holder = (name, log) => ({revoked() { log.push(name); }});
+
+	it("a parked channel is the holder's again at its next transfer, with no new ticket", () => {
+		const clock = manualClock();
+		const pool = new P.DataChannelPool(1, clock, 3000);
+		const a = pool.request(1000);
+		a.engage();
+		a.park();
+		expect(a.parked).to.equal(true);
+		expect(a.engaged).to.equal(false);
+		expect(pool.inUse).to.equal(1);
+		expect(a.resume()).to.equal(true);
+		expect(a.parked).to.equal(false);
+		expect(a.released).to.equal(false);
+		a.release();
+		expect(pool.inUse).to.equal(0);
+		expect(clock.pending).to.equal(0);
+	});
+
+	it("anyone who asks gets a parked channel at once, without a grace and without telling its holder", async () => {
+		const clock = manualClock();
+		const log = [];
+		const pool = new P.DataChannelPool(1, clock, 3000);
+		const a = pool.request(1000, holder("a", log));
+		a.park();
+		const b = pool.request(1000, holder("b", log));
+		expect(b.granted).to.equal(true);
+		expect(await b.ready).to.equal(true);
+		expect(a.released).to.equal(true);
+		expect(a.resume()).to.equal(false);
+		expect(log).to.deep.equal([]);
+		expect(pool.inUse).to.equal(1);
+		expect(pool.waiting).to.equal(0);
+		b.release();
+		a.release();
+		expect(pool.inUse).to.equal(0);
+		expect(clock.pending).to.equal(0);
+	});
+
+	it("a holder that parks while someone waits gives the channel up at once", async () => {
+		const clock = manualClock();
+		const pool = new P.DataChannelPool(1, clock, 3000);
+		const a = pool.request(1000);
+		a.engage();
+		const b = pool.request(1000);
+		expect(b.granted).to.equal(false);
+		a.park();
+		expect(a.released).to.equal(true);
+		expect(await b.ready).to.equal(true);
+		expect(a.resume()).to.equal(false);
+		b.release();
+		expect(pool.inUse).to.equal(0);
+		expect(clock.pending).to.equal(0);
+	});
+
+	it("with two channels, a request takes a free one before a parked one", () => {
+		const clock = manualClock();
+		const pool = new P.DataChannelPool(2, clock);
+		const a = pool.request(1000);
+		a.park();
+		const b = pool.request(1000);
+		expect(b.granted).to.equal(true);
+		expect(a.released).to.equal(false);
+		expect(a.resume()).to.equal(true);
+		const c = pool.request(1000);
+		expect(c.granted).to.equal(false);
+		a.release();
+		expect(c.granted).to.equal(true);
+		b.release();
+		c.release();
+		expect(pool.inUse).to.equal(0);
+		expect(clock.pending).to.equal(0);
+	});
+});
