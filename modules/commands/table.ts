@@ -9,8 +9,6 @@ import {transfer} from "./transfer";
 import {misc} from "./misc";
 import {SITE} from "./site";
 
-const all: CommandTable = {...auth, ...dirs, ...files, ...transfer, ...misc, SITE};
-
 /*
  * XS finds a property by walking an object's properties in the order they were made: the
  * verbs a file manager sends most come first (HELP and FEAT sort theirs).
@@ -18,6 +16,8 @@ const all: CommandTable = {...auth, ...dirs, ...files, ...transfer, ...misc, SIT
 const FIRST = ["PASV", "EPSV", "RETR", "STOR", "LIST", "MLSD", "NLST", "TYPE", "SIZE", "MDTM", "CWD", "PWD", "NOOP"];
 
 function table(): CommandTable {
+	// made here, not kept: only the table itself stays in the image
+	const all: CommandTable = {...auth, ...dirs, ...files, ...transfer, ...misc, SITE};
 	// Without a prototype: a client's verb is looked up as it comes ("toString" must not find
 	// Object.prototype's), and a verb that is not there is missed without walking a prototype.
 	const commands = Object.create(null) as CommandTable;

@@ -88,11 +88,12 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 	// The methods each command runs come first, and the fields they read: XS finds a property
 	// by walking an instance's own ones, then its prototype's, in the order they were made.
 
-	/** LineSink: a command line */
-	line(line: string): void {
-		// input() inline: this runs for every command. Only a transfer can be interrupted, and
-		// it holds the line while it runs (interrupt() may end it, and let the line through).
-		if (this.#held && this.owner?.interrupt(line))
+	/** LineSink: a command line (and, from invalid(), a line that cannot be one) */
+	line(line: ControlInput): void {
+		// Only a transfer can be interrupted, and it holds the line while it runs (interrupt()
+		// may end it, and let the line through). The typeof only while held: this runs for
+		// every command.
+		if (this.#held && this.owner?.interrupt((typeof line === "string") ? line : undefined))
 			return;
 		if (this.#waiter && !this.#held) {
 			const waiter = this.#waiter;
@@ -197,7 +198,7 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 
 	/** LineSink: a line that cannot be a command */
 	invalid(problem: LineProblem): void {
-		this.input({problem});
+		this.line({problem});
 	}
 
 	/** The address the client reached, when the socket can tell. */
@@ -281,19 +282,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		this.#closing = true;
 		this.wake();
 		this.flush();
-	}
-
-	private input(input: ControlInput): void {
-		if (this.#held && this.owner?.interrupt(undefined))
-			return;
-		if (this.#waiter && !this.#held) {
-			const waiter = this.#waiter;
-			this.#waiter = undefined;
-			this.#result.value = input;
-			waiter(this.#result);
-		}
-		else
-			this.#queue.push(input);
 	}
 
 	private flush(): void {

@@ -240,6 +240,8 @@ export class SessionData implements Holder {
 	 * the session's next transfer until another session asks for it (the pool's park()).
 	 */
 	done(): void {
+		// dropEndpoints()'s own check inline, as in passive(): nothing prepared is left after a
+		// transfer (nor its passive timeout)
 		if (this.#listener || this.#accepted || this.#active || this.#waiting)
 			this.dropEndpoints();
 		if (this.#connection) {
@@ -251,13 +253,7 @@ export class SessionData implements Holder {
 
 	/** Closes everything and gives the channel back to the pool. */
 	release(): void {
-		// as in passive(): nothing prepared is left after a transfer (nor its passive timeout)
-		if (this.#listener || this.#accepted || this.#active || this.#waiting)
-			this.dropEndpoints();
-		if (this.#connection) {
-			this.#connection.close();
-			this.#connection = undefined;
-		}
+		this.done();
 		this.#ticket?.release();
 		this.#ticket = undefined;
 	}
