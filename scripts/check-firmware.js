@@ -16,7 +16,8 @@
 // Prints `PASS|FAIL target object [reason]` per object, then `N passed, N failed`, and the size
 // of our objects (xtensa-lx106-elf-size) next to the XS image's. Exits 1 on any failure.
 //
-// The sysroot is ../shared/device-sysroot beside the project, or FTPD_DEVICE_SYSROOT.
+// The sysroot: FTPD_DEVICE_SYSROOT, or ../shared/device-sysroot beside the project (or beside the
+// repository it was cloned from; scripts/sysroot.js).
 // Options: targets (esp32, esp; default both); --skip-devices uses the makefiles a previous
 // check:devices wrote instead of running it. FTPD_FIRMWARE_JOBS: parallel compiles (default: CPUs).
 import {spawn, spawnSync} from "node:child_process";
@@ -26,6 +27,7 @@ import {basename, dirname, join, resolve} from "node:path";
 import {projectRoot, requireSDK} from "./sdk.js";
 import {compileCommands, makefileDir} from "./firmware-commands.js";
 import {imageSize, describeImage} from "./xs-image.js";
+import {deviceSysroot} from "./sysroot.js";
 
 const CC = "xtensa-lx106-elf-gcc";
 const NM = "xtensa-lx106-elf-nm";
@@ -42,7 +44,7 @@ for (const target of targets) {
 	if ((target !== "esp32") && (target !== "esp"))
 		fatal(`unknown target ${target} (esp32, esp)`);
 }
-const sysroot = resolve(process.env.FTPD_DEVICE_SYSROOT || join(projectRoot, "..", "shared", "device-sysroot"));
+const sysroot = deviceSysroot();
 const jobs = Number(process.env.FTPD_FIRMWARE_JOBS) || availableParallelism();
 
 function fatal(message) {

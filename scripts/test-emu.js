@@ -18,6 +18,7 @@ import {basename, join, resolve} from "node:path";
 import {projectRoot, requireSDK, sdkEnv} from "./sdk.js";
 import {compileCommands} from "./firmware-commands.js";
 import {lwipBackendNames} from "./ftpsock-sources.js";
+import {deviceSysroot} from "./sysroot.js";
 
 const out = join(projectRoot, "build", "emu");
 const emu = join(projectRoot, "tests", "emu");
@@ -25,7 +26,7 @@ const cc = "xtensa-lx106-elf-gcc";
 const qemu = "qemu-system-xtensa";
 const picolibcSpecs = "/usr/lib/xtensa-lx106-elf/picolibc.specs";
 // The vendor headers the firmware compiles against (see its README).
-const sysroot = resolve(process.env.FTPD_DEVICE_SYSROOT || join(projectRoot, "..", "shared", "device-sysroot"));
+const sysroot = deviceSysroot();
 // A run that takes longer has hung (the suites take seconds).
 const runTimeout = Number(process.env.FTPD_EMU_TIMEOUT || 300) * 1000;
 
