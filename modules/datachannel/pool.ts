@@ -186,8 +186,7 @@ export class DataChannelPool {
 	/** @internal use Ticket.release() */
 	release(ticket: Ticket): void {
 		if (this.#holders.delete(ticket)) {
-			if (undefined !== ticket.timer)
-				ticket.disarm(this.#clock);
+			ticket.disarm(this.#clock);
 			// nobody waits: nothing to grant, and no idle holder's grace is armed (every change
 			// of the queue disarmed them once it was empty)
 			if (this.#queue.length)

@@ -4,8 +4,8 @@
  *
  * While a transfer runs, the next line waits (hold(), resume()), but an ABOR reaches the
  * session at once. Reading stops while a few lines wait unconsumed, so a client that floods
- * commands is held back by TCP instead of growing the heap. Replies are queued and written as the socket
- * says it has room (ECMA-419 throws on writes beyond the announced room).
+ * commands is held back by TCP instead of growing the heap. Replies are queued and written as
+ * the socket says it has room (ECMA-419 throws on writes beyond the announced room).
  *
  * Memory: the socket's callbacks are the class's static functions, which find their
  * connection through the socket's ECMA-419 `target`, and the connection is itself its line
@@ -120,7 +120,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		return promise;
 	}
 
-
 	/** Queues a reply (already formatted with its CRLF). */
 	write(text: string): void {
 		if (this.#closed || this.#ended)
@@ -138,7 +137,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		this.#queued += length;
 		this.flush();
 	}
-
 
 	private read(): void {
 		while ((this.#readable > 0) && (this.#queue.length < MAX_QUEUED) && !this.#closed) {
@@ -159,7 +157,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 		this.#held = true;
 	}
 
-
 	/** The transfer has ended: the next line goes to the session. */
 	resume(): void {
 		this.#held = false;
@@ -171,7 +168,6 @@ export class ControlConnection implements AsyncIterableIterator<ControlInput>, L
 			this.read();
 		}
 	}
-
 
 	// called with the socket as `this`
 	private static onReadable(this: ControlSocket, count: number): void {

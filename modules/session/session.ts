@@ -386,10 +386,7 @@ export class Session {
 			}
 		}
 		this.transfer = undefined;
-		// idle() inline: this runs for every transfer
-		this.#command = undefined;
-		this.activity = "idle";
-		this.idleSince = Date.now();
+		this.idle();
 		if (transfer.orphaned)
 			return this.end();
 		this.control.resume();
