@@ -9,11 +9,18 @@
  *   reads an entry's name, size and time in one backward scan of the pair's log, where
  *   lfs_dir_read and that attribute scanned it three times.
  * - Stat. lfs_stat and lfs_getattr each look the path up; volumeLfsStat does it once.
+ * - Open files whose entry is gone (every device and the host). LittleFS's allocator counts as
+ *   used the blocks its directories reach and those of files open for writing, not those of a
+ *   file open for reading whose entry was removed or renamed over: another session's DELE or
+ *   replacing STOR while a download is in progress freed its blocks, the next writes took them
+ *   and the download went on sending their new bytes. volumeTraverse has the allocator's scan
+ *   (lfs_fs_rawtraverse) also count the blocks of such files, until they are closed.
  * - Cached reads (the Linux host, as comparing below): see volumeCachedRead. A metadata log read
  *   backwards (each entry of a listing) fills the read cache with the log at once.
  * - Reads in place (the image on the Linux host): volumeLfsFileRun locates a file's bytes in
  *   its data blocks as lfs_file_read does, without copying them, so they can be sent from
- *   the image's mapping.
+ *   the image's mapping. It locates 64 blocks at a time (volumeLfsLocate), where
+ *   lfs_file_read looks for each block from the file's last one.
  * - Comparing (where MODDEF_VOLUME_LFS_COMPARE is defined: the Linux host). LittleFS reads
  *   back every byte it programs (lfs_bd_flush validates through lfs_bd_cmp) and compares
  *   names the same way, 8 bytes per lfs_bd_read call: 15 of the 18 instructions per byte an
@@ -150,10 +157,38 @@ static inline uint32_t volumeCrcShort(uint32_t crc, const void *buffer, size_t s
 	#define lfs_crc volumeCrcShort
 #endif
 
+static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), void *data, bool includeorphans);
+	#define lfs_fs_rawtraverse(first, ...) VOLUME_LFS_TRAVERSE_##first, __VA_ARGS__)
+	#define VOLUME_LFS_TRAVERSE_lfs_t lfsTraverseReplaced(lfs_t
+	#define VOLUME_LFS_TRAVERSE_lfs volumeTraverse(lfs
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "lfs.c"
 #pragma GCC diagnostic pop
+#undef lfs_fs_rawtraverse
+
+// lfs_fs_rawtraverse, and the blocks of each file open for reading whose entry is gone (its
+// metadata pair LFS_BLOCK_NULL: lfs_dir_commit detaches an open file whose id it deletes).
+// Files open for writing are LittleFS's own concern (dirty or writing: it traverses them).
+static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), void *data, bool includeorphans)
+{
+	int error = lfsTraverseReplaced(lfs, cb, data, includeorphans);
+	lfs_file_t *file;
+
+	if (error)
+		return error;
+	for (file = (lfs_file_t *)lfs->mlist; file; file = file->next) {
+		if ((LFS_TYPE_REG != file->type) || (LFS_BLOCK_NULL != file->m.pair[0]))
+			continue;
+		if (file->flags & (LFS_F_INLINE | LFS_F_DIRTY | LFS_F_WRITING))
+			continue;
+		error = lfs_ctz_traverse(lfs, NULL, &lfs->rcache, file->ctz.head, file->ctz.size, cb, data);
+		if (error)
+			return error;
+	}
+	return 0;
+}
 
 #ifdef MODDEF_VOLUME_LFS_PAD
 #undef lfs_bd_flush
@@ -411,13 +446,57 @@ int volumeLfsStat(lfs_t *lfs, const char *path, struct lfs_info *info, uint8_t t
 }
 
 #if MODDEF_VOLUME_IMAGE
+// The blocks of indexes ahead->first.. of the file whose last block is `head`. A file's blocks
+// are a skip list from its last block back (block i holds pointers to blocks i - 1, i - 2,
+// i - 4... as far as i's trailing zeros allow): lfs_ctz_find walks it from the last block to
+// each block it needs, about log2(n) reads of a pointer per block; a download then took more
+// of the server's time locating blocks than moving them (perf, 16 MiB). This walks to the last
+// block wanted, as lfs_ctz_find does, then back one block at a time through each block's first
+// pointer: a read per block.
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+	#define volumeLfsRead volumeCachedRead		// lfs_bd_read, renamed above, answered inline when cached
+#else
+	#define volumeLfsRead lfs_bd_read
+#endif
+static int volumeLfsLocate(lfs_t *lfs, lfs_cache_t *rcache, lfs_block_t head, lfs_size_t size, VolumeLfsAhead *ahead)
+{
+	lfs_off_t end = size - 1;
+	lfs_off_t current = lfs_ctz_index(lfs, &end);
+	lfs_off_t target = lfs_min(ahead->first + kVolumeLfsAhead - 1, current);
+	lfs_size_t count = target - ahead->first + 1, i;
+	int error;
+
+	while (current > target) {
+		lfs_off_t skip = lfs_min(lfs_npw2(current - target + 1) - 1, lfs_ctz(current));
+		error = volumeLfsRead(lfs, NULL, rcache, sizeof(head), head, 4 * skip, &head, sizeof(head));
+		if (error)
+			return error;
+		head = lfs_fromle32(head);
+		current -= 1 << skip;
+	}
+	for (i = count - 1; ; i--) {
+		if (head >= lfs->cfg->block_count)
+			return LFS_ERR_CORRUPT;		// before it is read: a corrupt image must not lead outside it
+		ahead->block[i] = head;
+		if (!i)
+			break;
+		error = volumeLfsRead(lfs, NULL, rcache, sizeof(head), head, 0, &head, sizeof(head));
+		if (error)
+			return error;
+		head = lfs_fromle32(head);
+	}
+	ahead->count = count;
+	return 0;
+}
+
 // lfs_file_flushedread without the copy, for a file that is not inline: each data block
-// holds the file's bytes after its skip-list pointers (lfs_ctz_find gives the offset past
+// holds the file's bytes after its skip-list pointers (lfs_ctz_index gives the offset past
 // them). A file open read-only never has LFS_F_WRITING, so its cache never holds bytes
 // newer than the device's; any file that could (open for writing, dirty, erred) is refused.
-lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, lfs_size_t size, lfs_block_t *block, lfs_off_t *offset)
+lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, VolumeLfsAhead *ahead, lfs_size_t size, lfs_block_t *block, lfs_off_t *offset)
 {
 	lfs_size_t run;
+	lfs_off_t index, off;
 	int error;
 
 	if (((file->flags & 3) != LFS_O_RDONLY) || (file->flags & (LFS_F_INLINE | LFS_F_DIRTY | LFS_F_WRITING | LFS_F_ERRED)))
@@ -428,11 +507,19 @@ lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, lfs_size_t size, lfs_
 	if (error)
 		return error;
 	if (!(file->flags & LFS_F_READING) || (file->off == lfs->cfg->block_size)) {
-		error = lfs_ctz_find(lfs, NULL, &file->cache, file->ctz.head, file->ctz.size, file->pos, &file->block, &file->off);
-		if (error) {
-			LFS_UNLOCK(lfs->cfg);
-			return error;
+		off = file->pos;
+		index = lfs_ctz_index(lfs, &off);
+		if ((index < ahead->first) || (index >= ahead->first + ahead->count)) {
+			ahead->first = index;
+			ahead->count = 0;
+			error = volumeLfsLocate(lfs, &file->cache, file->ctz.head, file->ctz.size, ahead);
+			if (error) {
+				LFS_UNLOCK(lfs->cfg);
+				return error;
+			}
 		}
+		file->block = ahead->block[index - ahead->first];
+		file->off = off;
 		file->flags |= LFS_F_READING;
 	}
 	// lfs_bd_read's own check: a corrupt image must not send bytes from outside it

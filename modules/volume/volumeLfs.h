@@ -19,12 +19,21 @@ int volumeLfsStat(lfs_t *lfs, const char *path, struct lfs_info *info, uint8_t t
 // What volumeLfsFileRun returns when the file's bytes cannot be located on the device: the
 // file is inline (its bytes live in its directory's metadata), or open for writing.
 #define kVolumeLfsNoRun (-0x7FFF)
+// Blocks located at once: a gather of ftpsock's (64 runs) in one walk
+#define kVolumeLfsAhead (64)
 
 // For a file open read-only: where the next run of its bytes sits on the device (one block,
 // at most `size` bytes), advancing the file's position past it as lfs_file_read would.
 // Returns the run's length with *block and *offset, 0 at the end of the file (or when `size`
 // is 0), kVolumeLfsNoRun (nothing moved), or a negative LFS_ERR_*.
-lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, lfs_size_t size, lfs_block_t *block, lfs_off_t *offset);
+// `ahead` (its count 0 when the file is opened) keeps the blocks that follow, so that each
+// block is not looked for from the file's last one again.
+typedef struct {
+	lfs_block_t block[kVolumeLfsAhead];
+	lfs_off_t first;			// the file's block index of block[0]
+	lfs_size_t count;
+} VolumeLfsAhead;
+lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, VolumeLfsAhead *ahead, lfs_size_t size, lfs_block_t *block, lfs_off_t *offset);
 #endif
 
 #endif

@@ -61,6 +61,9 @@ typedef struct {
 	struct lfs_file_config config;
 	struct lfs_attr attribute;
 	uint8_t mtime[kVolumeTimeSize];
+#if MODDEF_VOLUME_IMAGE
+	VolumeLfsAhead ahead;				// reads in place: the blocks that follow
+#endif
 	uint8_t cache[kCacheSize];
 } LittlefsFileRecord, *LittlefsFile;
 
@@ -351,7 +354,7 @@ static int32_t littlefsReadInPlace(VolumeFile it, const void **data, uint32_t si
 	memory = volumeImageMemory(&gLittlefs->config);
 	if (!memory)
 		return VOLUME_EIO;
-	result = volumeLfsFileRun(&gLittlefs->lfs, &file->file, size, &block, &offset);
+	result = volumeLfsFileRun(&gLittlefs->lfs, &file->file, &file->ahead, size, &block, &offset);
 	if (kVolumeLfsNoRun == result)
 		return VOLUME_ENOTSUP;
 	if (result <= 0)

@@ -207,6 +207,81 @@ describe("transfers: the image shrinks under a download in progress", function (
 	});
 });
 
+// LittleFS's allocator counts the blocks its folders reach and those of files being written,
+// not those of a file being read whose entry is gone: a download whose file another session
+// deleted (or renamed another file over) while it ran used to go on with whatever the next
+// writes put in its blocks. Here the other session fills the volume with folders (no data
+// channel needed: the download holds the only one), which takes every free block.
+describe("transfers: a download whose file is removed under it", function () {
+	this.timeout(120000);
+
+	/** MKDs (p<i>/d<j>) until the volume is full; returns how many folders were made. */
+	async function fill(c, prefix) {
+		let made = 0;
+		for (let i = 0; i < 80; i++) {
+			if ((await c.command(`MKD ${prefix}${i}`)).code !== 257)
+				return made;
+			for (let j = 0; j < 60; j++) {
+				const reply = await c.command(`MKD ${prefix}${i}/d${j}`);
+				if (reply.code !== 257) {
+					expect(reply.code).to.equal(552);
+					return made;
+				}
+				made++;
+			}
+		}
+		throw new Error("the volume never filled");
+	}
+
+	for (const how of ["DELE", "RNTO over it"]) {
+		it(`sends the file's own bytes to the end when another session removes it (${how}) and fills the volume`, async () => {
+			const server = await startServer({args: ["--image-size", String(16 * 1024 * 1024), "--verbose", "0"]});
+			try {
+				const a = await RawClient.login(server.port);
+				await a.command("TYPE I");
+				// 12 MiB: more than loopback's socket buffers take from a reader that does not read
+				const victim = randomBytes(12 * 1024 * 1024);
+				const up = await a.passive();
+				expect((await a.command("STOR victim.bin")).code).to.equal(150);
+				up.end(victim);
+				expect((await a.reply()).code).to.equal(226);
+				const b = await RawClient.login(server.port);
+				if (how !== "DELE") {
+					const other = await b.passive();
+					expect((await b.command("STOR other.bin")).code).to.equal(150);
+					other.end(Buffer.from("the file renamed over the download's\n"));
+					expect((await b.reply()).code).to.equal(226);
+				}
+				const data = await a.passive();
+				data.pause();
+				expect((await a.command("RETR victim.bin")).code).to.equal(150);
+				await sleep(200);
+				if (how === "DELE")
+					expect((await b.command("DELE victim.bin")).code).to.equal(250);
+				else {
+					expect((await b.command("RNFR other.bin")).code).to.equal(350);
+					expect((await b.command("RNTO victim.bin")).code).to.equal(250);
+				}
+				const made = await fill(b, "p");
+				const received = readAll(data);
+				data.resume();
+				const got = await received;
+				expect((await a.reply()).code).to.equal(226);
+				expect(got.length).to.equal(victim.length);
+				expect(sha(got)).to.equal(sha(victim));
+				// closed, its blocks are free again: the volume takes more folders
+				const more = await fill(b, "q");
+				expect(more, `${made} folders, then ${more}`).to.be.greaterThan(100);
+				a.close();
+				b.close();
+			}
+			finally {
+				await server.dispose();
+			}
+		});
+	}
+});
+
 describe("transfers: interruptions end cleanly", function () {
 	this.timeout(120000);
 	let server;
