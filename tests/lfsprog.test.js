@@ -43,6 +43,12 @@ describe("volume: LittleFS programs the same bytes through our replacements", fu
 				const done = /^ok 48 files, \d+ bytes, (\d+) erases of (\d+) blocks$/m.exec(run.stdout);
 				expect(done, `${name}: ${run.stdout}`).to.not.equal(null);
 				expect(Number(done[1])).to.be.above(Number(done[2]));
+				// ours answered lookups from its fetch cache (volumeLfs.c), and still wrote the same
+				if (name === "ours") {
+					const hits = /^fetches from the cache: (\d+)$/m.exec(run.stdout);
+					expect(hits, run.stdout).to.not.equal(null);
+					expect(Number(hits[1])).to.be.above(100);
+				}
 			}
 			const sdkImage = readFileSync(images.sdk), ourImage = readFileSync(images.ours);
 			expect(ourImage.length).to.equal(8 * 1024 * 1024);

@@ -9,6 +9,17 @@
  *   reads an entry's name, size and time in one backward scan of the pair's log, where
  *   lfs_dir_read and that attribute scanned it three times.
  * - Stat. lfs_stat and lfs_getattr each look the path up; volumeLfsStat does it once.
+ * - Fetch cache (the image on the Linux host). Every lookup of a path fetches each metadata
+ *   pair of each folder on the way, up to the one that holds the name: LittleFS reads the
+ *   pair's whole log and checksums it a byte at a time, each time. An upload of a new name to
+ *   a folder of 200 files cost 1.8 M instructions, 0.5 M in an empty one: its STOR's check of
+ *   the target and its rename each walk every pair, as a new name sorts after the others
+ *   (names are kept in order across a folder's pairs). volumeFetchmatch keeps, for the last
+ *   fetches, each pair's result and the names its log holds, with the count of writes of its
+ *   two blocks then (the volume's prog and erase count them). A pair whose blocks were not
+ *   written since answers a plain fetch from there, and a lookup of a name that sorts after
+ *   every name in its log: LittleFS would find nothing there and go on to the next pair, and
+ *   the cache says the same. Anything else, or a pair written since, is LittleFS's own fetch.
  * - Open files whose entry is gone (every device and the host). LittleFS's allocator counts as
  *   used the blocks its directories reach and those of files open for writing, not those of a
  *   file open for reading whose entry was removed or renamed over: another session's DELE or
@@ -157,6 +168,15 @@ static inline uint32_t volumeCrcShort(uint32_t crc, const void *buffer, size_t s
 	#define lfs_crc volumeCrcShort
 #endif
 
+#if MODDEF_VOLUME_IMAGE
+struct lfs_mdir;
+static int32_t volumeFetchmatch(lfs_t *lfs, struct lfs_mdir *dir, const lfs_block_t pair[2], uint32_t fmask, uint32_t ftag, uint16_t *id,
+		int (*cb)(void *data, uint32_t tag, const void *buffer), void *data);
+	#define lfs_dir_fetchmatch(first, ...) VOLUME_LFS_FETCH_##first, __VA_ARGS__)
+	#define VOLUME_LFS_FETCH_lfs_t lfsFetchmatchReplaced(lfs_t
+	#define VOLUME_LFS_FETCH_lfs volumeFetchmatch(lfs
+#endif
+
 static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), void *data, bool includeorphans);
 	#define lfs_fs_rawtraverse(first, ...) VOLUME_LFS_TRAVERSE_##first, __VA_ARGS__)
 	#define VOLUME_LFS_TRAVERSE_lfs_t lfsTraverseReplaced(lfs_t
@@ -167,6 +187,181 @@ static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), 
 #include "lfs.c"
 #pragma GCC diagnostic pop
 #undef lfs_fs_rawtraverse
+#if MODDEF_VOLUME_IMAGE
+#undef lfs_dir_fetchmatch
+
+#define kFetchEntries (64)			// pairs remembered (direct-mapped by their lower block)
+#define kFetchNames (1024)			// bytes of names per pair: a log of metadata_max (1024) holds fewer
+#define kFetchNameCount (96)
+
+typedef struct {
+	lfs_block_t low, high;			// the pair, in block order; low LFS_BLOCK_NULL: empty
+	uint32_t lowWrites, highWrites;	// the blocks' counts of writes when it was fetched
+	lfs_mdir_t dir;
+	uint8_t named;					// the names below are every name tag of the log
+	uint8_t count;
+	uint16_t used;
+	uint16_t length[kFetchNameCount];
+	uint8_t names[kFetchNames];
+} VolumeFetchEntry;
+
+static VolumeFetchEntry *gFetchEntries = NULL;
+static uint32_t *gFetchWrites = NULL;		// per block
+static lfs_size_t gFetchBlocks = 0;
+static int (*gFetchProg)(const struct lfs_config *config, lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size);
+static int (*gFetchErase)(const struct lfs_config *config, lfs_block_t block);
+
+// A write makes what was fetched from the block stale: counted before it is made.
+static int fetchCountedProg(const struct lfs_config *config, lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size)
+{
+	if (block < gFetchBlocks)
+		gFetchWrites[block]++;
+	return gFetchProg(config, block, off, buffer, size);
+}
+
+static int fetchCountedErase(const struct lfs_config *config, lfs_block_t block)
+{
+	if (block < gFetchBlocks)
+		gFetchWrites[block]++;
+	return gFetchErase(config, block);
+}
+
+uint32_t gVolumeLfsFetchHits = 0;
+
+int volumeLfsFetchCacheStart(struct lfs_config *config)
+{
+	volumeLfsFetchCacheStop();
+	gFetchEntries = c_malloc(kFetchEntries * sizeof(VolumeFetchEntry));
+	gFetchWrites = c_calloc(config->block_count, sizeof(uint32_t));
+	if (!gFetchEntries || !gFetchWrites) {
+		volumeLfsFetchCacheStop();
+		return LFS_ERR_NOMEM;
+	}
+	for (int i = 0; i < kFetchEntries; i++)
+		gFetchEntries[i].low = LFS_BLOCK_NULL;
+	gFetchBlocks = config->block_count;
+	if (fetchCountedProg != config->prog) {		// (a config mounted again counts already)
+		gFetchProg = config->prog;
+		gFetchErase = config->erase;
+		config->prog = fetchCountedProg;
+		config->erase = fetchCountedErase;
+	}
+	return 0;
+}
+
+// The config keeps the counting prog and erase: they only count while the cache lives.
+void volumeLfsFetchCacheStop(void)
+{
+	c_free(gFetchEntries);
+	c_free(gFetchWrites);
+	gFetchEntries = NULL;
+	gFetchWrites = NULL;
+	gFetchBlocks = 0;
+}
+
+// The fetch's callback, seen first: keeps each name tag's name for the cache.
+typedef struct {
+	int (*cb)(void *data, lfs_tag_t tag, const void *buffer);
+	void *data;
+	lfs_t *lfs;
+	VolumeFetchEntry *entry;		// being filled; NULL once it cannot be
+} VolumeFetchWatch;
+
+static int fetchWatchName(void *data, lfs_tag_t tag, const void *buffer)
+{
+	VolumeFetchWatch *watch = data;
+	const struct lfs_diskoff *disk = buffer;
+	VolumeFetchEntry *entry = watch->entry;
+	lfs_t *lfs = watch->lfs;		// named so: lfs_bd_read is still a macro of the first argument's name here
+	lfs_size_t size = lfs_tag_size(tag);
+	int result;
+
+	if (entry) {
+		if ((entry->count == kFetchNameCount) || (entry->used + size > kFetchNames)
+				|| lfs_bd_read(lfs, NULL, &lfs->rcache, size, disk->block, disk->off, entry->names + entry->used, size))
+			watch->entry = NULL;
+		else {
+			entry->length[entry->count++] = size;
+			entry->used += size;
+		}
+	}
+	result = watch->cb(watch->data, tag, buffer);
+	if (result < 0)
+		watch->entry = NULL;		// a failed read may have changed what the fetch found
+	return result;
+}
+
+// Whether every name in the entry is less than `name` as lfs_dir_find_match orders them (the
+// bytes both have, then, when those are equal, the longer name first): then no tag of the log
+// matches it and none is greater, and LittleFS's fetch would find nothing there.
+static int fetchAllBefore(const VolumeFetchEntry *entry, const struct lfs_dir_find_match *name)
+{
+	const uint8_t *at = entry->names;
+
+	for (int i = 0; i < entry->count; at += entry->length[i], i++) {
+		lfs_size_t length = entry->length[i];
+		int order = c_memcmp(at, name->name, lfs_min(length, name->size));
+		if ((order > 0) || (!order && (name->size >= length)))
+			return 0;
+	}
+	return 1;
+}
+
+static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t pair[2], lfs_tag_t fmask, lfs_tag_t ftag, uint16_t *id,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+{
+	// a plain fetch (lfs_dir_fetch) and a lookup by name (lfs_dir_find); every other is LittleFS's
+	int plain = ((lfs_tag_t)-1 == fmask) && ((lfs_tag_t)-1 == ftag) && !cb && !id;
+	int find = (lfs_dir_find_match == cb) && (LFS_MKTAG(0x780, 0, 0) == fmask) && !(fmask & ftag);
+	lfs_block_t low, high;
+	VolumeFetchEntry *entry;
+	VolumeFetchWatch watch;
+	lfs_stag_t result;
+
+	if (!gFetchEntries || (!plain && !find) || (pair[0] >= gFetchBlocks) || (pair[1] >= gFetchBlocks))
+		return lfsFetchmatchReplaced(lfs, dir, pair, fmask, ftag, id, cb, data);
+	low = lfs_min(pair[0], pair[1]);
+	high = lfs_max(pair[0], pair[1]);
+	entry = &gFetchEntries[low % kFetchEntries];
+	if ((entry->low == low) && (entry->high == high) && (entry->lowWrites == gFetchWrites[low]) && (entry->highWrites == gFetchWrites[high])
+			&& !lfs_gstate_hasmovehere(&lfs->gdisk, pair)) {
+		if (plain) {
+			gVolumeLfsFetchHits++;
+			*dir = entry->dir;
+			return 0;
+		}
+		if (entry->named && fetchAllBefore(entry, data)) {
+			gVolumeLfsFetchHits++;
+			*dir = entry->dir;
+			if (id)
+				*id = entry->dir.count;
+			return 0;
+		}
+	}
+	entry->low = LFS_BLOCK_NULL;
+	entry->named = entry->count = 0;
+	entry->used = 0;
+	if (find) {
+		watch.cb = cb;
+		watch.data = data;
+		watch.lfs = lfs;
+		watch.entry = entry;
+		result = lfsFetchmatchReplaced(lfs, dir, pair, fmask, ftag, id, fetchWatchName, &watch);
+		entry->named = (watch.entry != NULL);
+	}
+	else
+		result = lfsFetchmatchReplaced(lfs, dir, pair, fmask, ftag, id, cb, data);
+	// a whole log read (found, or not there, or a later name there): the pair as it is now
+	if ((result >= 0) || (LFS_ERR_NOENT == result)) {
+		entry->low = low;
+		entry->high = high;
+		entry->lowWrites = gFetchWrites[low];
+		entry->highWrites = gFetchWrites[high];
+		entry->dir = *dir;
+	}
+	return result;
+}
+#endif
 
 // lfs_fs_rawtraverse, and the blocks of each file open for reading whose entry is gone (its
 // metadata pair LFS_BLOCK_NULL: lfs_dir_commit detaches an open file whose id it deletes).

@@ -34,6 +34,13 @@ typedef struct {
 	lfs_size_t count;
 } VolumeLfsAhead;
 lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, VolumeLfsAhead *ahead, lfs_size_t size, lfs_block_t *block, lfs_off_t *offset);
+
+// The fetch cache (see volumeLfs.c): before the volume is formatted or mounted, it puts itself
+// between LittleFS and `config`'s prog and erase, which then count the writes of each block.
+// Returns 0, or LFS_ERR_NOMEM: the volume then works without it.
+int volumeLfsFetchCacheStart(struct lfs_config *config);
+void volumeLfsFetchCacheStop(void);
+extern uint32_t gVolumeLfsFetchHits;		// fetches the cache answered (tests/lfsprog)
 #endif
 
 #endif

@@ -161,6 +161,10 @@ static void closeDevice(LittlefsVolume volume, uint8_t discard)
 static void littlefsUnmount(void)
 {
 	lfs_unmount(&gLittlefs->lfs);
+#if MODDEF_VOLUME_IMAGE
+	if (gLittlefs->image)
+		volumeLfsFetchCacheStop();
+#endif
 	closeDevice(gLittlefs, 0);
 	c_free(gLittlefs);
 	gLittlefs = NULL;
@@ -504,9 +508,11 @@ VolumeBackend volumeLittlefsMountImage(const char *path, uint32_t size, int32_t 
 		return NULL;
 	}
 	configure(volume);
+	(void)volumeLfsFetchCacheStart(&volume->config);		// without it: slower, the same answers
 	if (created) {
 		result = toVolumeError(lfs_format(&volume->lfs, &volume->config));
 		if (result) {
+			volumeLfsFetchCacheStop();
 			closeDevice(volume, 1);
 			c_free(volume);
 			*error = result;
@@ -516,6 +522,7 @@ VolumeBackend volumeLittlefsMountImage(const char *path, uint32_t size, int32_t 
 	// an existing image that does not mount is reported, never formatted: it may hold the
 	// only copy of someone's files
 	if (lfs_mount(&volume->lfs, &volume->config)) {
+		volumeLfsFetchCacheStop();
 		closeDevice(volume, created);
 		c_free(volume);
 		*error = created ? VOLUME_EIO : VOLUME_EFTYPE;

@@ -444,3 +444,76 @@ describe("files: the user's app shares the volume", function () {
 		}
 	});
 });
+
+// A lookup on the image skips the metadata pairs of a folder whose names all sort before the
+// name looked for, when their blocks were not written since they were last read (volumeLfs.c's
+// fetch cache), and LittleFS orders names oddly when one is a prefix of another (the longer
+// first). A folder of several pairs, names that are prefixes of each other, and a run of
+// uploads, removals, renames and lookups, each answer checked against a model.
+describe("files: lookups in a folder of many entries, through changes", function () {
+	this.timeout(120000);
+	it("answers SIZE, STOR, DELE, RNFR and RNTO as a model of the folder does", async () => {
+		const server = await startServer({args: ["--verbose", "0"]});
+		try {
+			const c = await RawClient.login(server.port);
+			await c.command("TYPE I");
+			expect((await c.command("MKD many")).code).to.equal(257);
+			const names = [];
+			for (let i = 1; i <= 9; i++)
+				names.push("abcdefghi".slice(0, i));
+			names.push("abd", "abca", "b", "ba", "bab", "z", "zz", "zzz", "a0", "~", "ab~");
+			for (let i = 0; i < 150; i++)
+				names.push(`n${String(i).padStart(3, "0")}`);
+			const never = ["abcdefghij", "aa", "abb", "bb", "zzzz", "n", "n0000", "n150", "m", "~~"];
+			const model = new Map();
+			let seed = 7;
+			const random = n => {
+				seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+				return seed % n;
+			};
+			// most of them first, so that the folder spans several pairs
+			for (const name of names.filter((_, i) => i % 4)) {
+				const size = 1 + random(300);
+				expect((await stor(c, `many/${name}`, randomBytes(size))).code).to.equal(226);
+				model.set(name, size);
+			}
+			const check = async name => {
+				const reply = await c.command(`SIZE many/${name}`);
+				if (model.has(name))
+					expect(reply.text, `SIZE ${name}`).to.equal(`213 ${model.get(name)}`);
+				else
+					expect(reply.code, `SIZE ${name} (absent)`).to.equal(550);
+			};
+			for (let step = 0; step < 600; step++) {
+				const name = names[random(names.length)];
+				const what = random(10);
+				if (what < 2) {
+					const size = 1 + random(300);
+					expect((await stor(c, `many/${name}`, randomBytes(size))).code).to.equal(226);
+					model.set(name, size);
+				}
+				else if ((what < 4) && model.has(name)) {
+					expect((await c.command(`DELE many/${name}`)).code).to.equal(250);
+					model.delete(name);
+				}
+				else if ((what < 5) && model.has(name)) {
+					const to = names[random(names.length)];
+					expect((await c.command(`RNFR many/${name}`)).code).to.equal(350);
+					expect((await c.command(`RNTO many/${to}`)).code).to.equal(250);
+					const size = model.get(name);
+					model.delete(name);
+					model.set(to, size);
+				}
+				await check(name);
+				await check(never[random(never.length)]);
+				await check(names[random(names.length)]);
+			}
+			for (const name of [...names, ...never])
+				await check(name);
+			c.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
+});

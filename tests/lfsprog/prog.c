@@ -20,6 +20,14 @@
 #include <stdlib.h>
 #include "lfs.h"
 #include "volumeDevice.h"
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+	#include "volumeLfs.h"		// ours: the fetch cache, started at each mount as the volume does
+	#define startCache() CHECK(0 == volumeLfsFetchCacheStart(&gConfig), "fetch cache", 0)
+	#define stopCache() volumeLfsFetchCacheStop()
+#else
+	#define startCache()
+	#define stopCache()
+#endif
 
 #define kImageSize (8 * 1024 * 1024)
 #define kFiles (48)
@@ -229,6 +237,7 @@ int main(int argc, char **argv)
 	gConfig.read_buffer = gReadCache;
 	gConfig.prog_buffer = gProgCache;
 	gConfig.lookahead_buffer = gLookahead;
+	startCache();
 	CHECK(0 == lfs_format(&gLfs, &gConfig), "format", 0);
 	CHECK(0 == lfs_mount(&gLfs, &gConfig), "mount", 0);
 	CHECK(0 == lfs_mkdir(&gLfs, "d"), "mkdir", 0);
@@ -288,12 +297,18 @@ int main(int argc, char **argv)
 	}
 	verify();
 	CHECK(0 == lfs_unmount(&gLfs), "unmount", 0);
+	stopCache();
+	startCache();
 	CHECK(0 == lfs_mount(&gLfs, &gConfig), "mount again", 0);
 	verify();
 	CHECK(0 == lfs_unmount(&gLfs), "unmount", 0);
+	stopCache();
 	volumeImageClose(&gConfig, 0);
 	for (i = 0; i < kFiles; i++)
 		total += gSize[i];
 	printf("ok %d files, %.0f bytes, %ld erases of %ld blocks\n", kFiles, total, gErases, (long)gConfig.block_count);
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+	printf("fetches from the cache: %lu\n", (unsigned long)gVolumeLfsFetchHits);
+#endif
 	return 0;
 }

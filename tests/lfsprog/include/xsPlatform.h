@@ -5,9 +5,13 @@
 #ifndef __XSPLATFORM__
 #define __XSPLATFORM__
 
+#include <stdlib.h>
 #include <string.h>
 #include "mc.defines.h"
 
+#define c_calloc calloc
+#define c_free free
+#define c_malloc malloc
 #define c_memcmp memcmp
 #define c_memcpy memcpy
 #define c_memset memset
