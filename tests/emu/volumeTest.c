@@ -363,6 +363,56 @@ static void testFull(void)
 	unmountBackend();
 }
 
+// A file open for reading whose entry is removed keeps its blocks until it is closed
+// (volumeLfs.c's volumeTraverse): the writes that fill the volume meanwhile take none of them,
+// and the reader gets the file's own bytes to its end.
+static void testOpenRemoved(void)
+{
+	static const uint32_t pieces[] = {4096};
+	static uint8_t fill[4096];
+	int32_t error = VOLUME_OK, result = 0;
+	uint32_t done;
+	int fills;
+	char path[] = "/fill-00";
+	VolumeFile file;
+
+	CHECK_CODE(VOLUME_OK, mountFresh(), "mount a fresh volume");
+	pattern(gSource, 60000, 21);
+	CHECK_CODE(VOLUME_OK, backendWrite("/victim.bin", gSource, 60000, pieces, 1, 1), "write the file");
+	file = gVolume->openFile("/victim.bin", kVolumeModeRead, &error);
+	CHECK(file, "open it to read");
+	result = gVolume->readFile(file, gRead, 1000);
+	done = (result > 0) ? (uint32_t)result : 0;
+	if (1000 != result) {
+		gVolume->closeFile(file, 0);
+		c_free(file);
+	}
+	CHECK(1000 == result, "read its start");
+	CHECK_CODE(VOLUME_OK, gVolume->removeFile("/victim.bin"), "remove it while it is open");
+	pattern(fill, sizeof(fill), 77);
+	for (fills = 0; fills < 100; fills++) {
+		path[6] = '0' + (fills / 10);
+		path[7] = '0' + (fills % 10);
+		result = backendWrite(path, fill, sizeof(fill), pieces, 1, 1);
+		if (result)
+			break;
+	}
+	while (done < 60000) {
+		int32_t got = gVolume->readFile(file, gRead + done, ((60000 - done) < 4096) ? (60000 - done) : 4096);
+		if (got <= 0)
+			break;
+		done += (uint32_t)got;
+	}
+	gVolume->closeFile(file, 0);
+	c_free(file);
+	CHECK(VOLUME_ENOSPC == result, "the other writes filled the volume");
+	CHECK(fills > 10, "the volume took other files");
+	CHECK((60000 == done) && same(gRead, gSource, 60000), "the open file read to its end, its own bytes");
+	pattern(gSource, 40000, 22);
+	CHECK_CODE(VOLUME_OK, backendWrite("/after.bin", gSource, 40000, pieces, 1, 1), "closed, its blocks are free again");
+	unmountBackend();
+}
+
 // A power cut while a file is rewritten: the flash as it was at any program mounts, with the old
 // file whole (LittleFS commits a file's new contents in one metadata commit).
 static void testPowerCut(void)
@@ -568,6 +618,7 @@ int main(void)
 	run("rename replaces the target in one step", testRenameReplaces);
 	run("remove: files, an emptied folder; space comes back", testRemove);
 	run("a full volume: ENOSPC, the volume still mounts, space comes back", testFull);
+	run("a file open for reading, removed: the volume filled meanwhile, it reads its own bytes to the end", testOpenRemoved);
 	run("a power cut while a file is rewritten leaves the old file whole", testPowerCut);
 	run("volume.h (ftpsock's API): write, append, resume, read at offsets; times from the SDK's clock", testCApiAndTimes);
 	run("the flash is used as the SDK and NOR allow", testFlashRules);
