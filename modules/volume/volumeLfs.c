@@ -187,6 +187,14 @@ static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), 
 #include "lfs.c"
 #pragma GCC diagnostic pop
 #undef lfs_fs_rawtraverse
+
+// lfs_bd_read for the functions below, whatever its first argument is named (the macro above
+// pastes it): renamed and answered inline when cached where reads are replaced
+#ifdef MODDEF_VOLUME_LFS_COMPARE
+	#define volumeLfsRead volumeCachedRead
+#else
+	#define volumeLfsRead lfs_bd_read
+#endif
 #if MODDEF_VOLUME_IMAGE
 #undef lfs_dir_fetchmatch
 
@@ -272,13 +280,12 @@ static int fetchWatchName(void *data, lfs_tag_t tag, const void *buffer)
 	VolumeFetchWatch *watch = data;
 	const struct lfs_diskoff *disk = buffer;
 	VolumeFetchEntry *entry = watch->entry;
-	lfs_t *lfs = watch->lfs;		// named so: lfs_bd_read is still a macro of the first argument's name here
 	lfs_size_t size = lfs_tag_size(tag);
 	int result;
 
 	if (entry) {
 		if ((entry->count == kFetchNameCount) || (entry->used + size > kFetchNames)
-				|| lfs_bd_read(lfs, NULL, &lfs->rcache, size, disk->block, disk->off, entry->names + entry->used, size))
+				|| volumeLfsRead(watch->lfs, NULL, &watch->lfs->rcache, size, disk->block, disk->off, entry->names + entry->used, size))
 			watch->entry = NULL;
 		else {
 			entry->length[entry->count++] = size;
@@ -648,11 +655,6 @@ int volumeLfsStat(lfs_t *lfs, const char *path, struct lfs_info *info, uint8_t t
 // of the server's time locating blocks than moving them (perf, 16 MiB). This walks to the last
 // block wanted, as lfs_ctz_find does, then back one block at a time through each block's first
 // pointer: a read per block.
-#ifdef MODDEF_VOLUME_LFS_COMPARE
-	#define volumeLfsRead volumeCachedRead		// lfs_bd_read, renamed above, answered inline when cached
-#else
-	#define volumeLfsRead lfs_bd_read
-#endif
 static int volumeLfsLocate(lfs_t *lfs, lfs_cache_t *rcache, lfs_block_t head, lfs_size_t size, VolumeLfsAhead *ahead)
 {
 	lfs_off_t end = size - 1;

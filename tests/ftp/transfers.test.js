@@ -23,6 +23,14 @@ async function active(c) {
 	return {socket};
 }
 
+/** A passive STOR of `bytes` to `name` on a session in TYPE I, answered 150 then 226. */
+async function storWhole(c, name, bytes) {
+	const data = await c.passive();
+	expect((await c.command(`STOR ${name}`)).code).to.equal(150);
+	data.end(bytes);
+	expect((await c.reply()).code).to.equal(226);
+}
+
 /** `.socket` resolves to the data connection (passive: at once; active: when the server connects). */
 async function dataConnection(c, mode) {
 	return (mode === "passive") ? {socket: c.passive()} : active(c);
@@ -92,12 +100,7 @@ describe("transfers: RETR from the image, in place, at block boundaries", functi
 	});
 	afterEach(() => c?.close());
 
-	async function stor(name, bytes) {
-		const data = await c.passive();
-		expect((await c.command(`STOR ${name}`)).code).to.equal(150);
-		data.end(bytes);
-		expect((await c.reply()).code).to.equal(226);
-	}
+	const stor = (name, bytes) => storWhole(c, name, bytes);
 
 	async function retr(name, rest) {
 		if (rest !== undefined)
@@ -178,10 +181,7 @@ describe("transfers: the image shrinks under a download in progress", function (
 			const c = await RawClient.login(server.port);
 			await c.command("TYPE I");
 			const big = randomBytes(8 * 1024 * 1024);
-			const up = await c.passive();
-			expect((await c.command("STOR big.bin")).code).to.equal(150);
-			up.end(big);
-			expect((await c.reply()).code).to.equal(226);
+			await storWhole(c, "big.bin", big);
 			const data = await c.passive();
 			expect((await c.command("RETR big.bin")).code).to.equal(150);
 			data.pause();
@@ -241,17 +241,10 @@ describe("transfers: a download whose file is removed under it", function () {
 				await a.command("TYPE I");
 				// 12 MiB: more than loopback's socket buffers take from a reader that does not read
 				const victim = randomBytes(12 * 1024 * 1024);
-				const up = await a.passive();
-				expect((await a.command("STOR victim.bin")).code).to.equal(150);
-				up.end(victim);
-				expect((await a.reply()).code).to.equal(226);
+				await storWhole(a, "victim.bin", victim);
 				const b = await RawClient.login(server.port);
-				if (how !== "DELE") {
-					const other = await b.passive();
-					expect((await b.command("STOR other.bin")).code).to.equal(150);
-					other.end(Buffer.from("the file renamed over the download's\n"));
-					expect((await b.reply()).code).to.equal(226);
-				}
+				if (how !== "DELE")
+					await storWhole(b, "other.bin", Buffer.from("the file renamed over the download's\n"));
 				const data = await a.passive();
 				data.pause();
 				expect((await a.command("RETR victim.bin")).code).to.equal(150);
