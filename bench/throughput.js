@@ -7,6 +7,11 @@ import {BIG_NAME, BIG_SIZE, SMALL_DIR, SMALL_COUNT, SMALL_SIZE, LIST_DIR, LIST_C
 
 /** Listings per LIST run: one listing takes milliseconds, too short to time alone. */
 export const LIST_REPEAT = 20;
+/**
+ * 16 MiB transfers per run: one takes 3 to 10 ms on loopback, and a pause of the machine of a
+ * few milliseconds (another VM, the scheduler) then halves a run's figure.
+ */
+export const BIG_REPEAT = 4;
 
 function check(what, got, expected) {
 	if (got !== expected)
@@ -21,15 +26,22 @@ async function timed(body) {
 
 export const WORKLOADS = [
 	{
-		id: "retr-big", label: "RETR 16 MiB", unit: "MB/s", rate: seconds => BIG_SIZE / 1e6 / seconds, ops: 1, op: "file",
+		id: "retr-big", label: "RETR 16 MiB", unit: "MB/s", rate: seconds => BIG_REPEAT * BIG_SIZE / 1e6 / seconds, ops: BIG_REPEAT, op: "file",
 		async run(client) {
-			return timed(async () => check("RETR", await client.retrieve(BIG_NAME), BIG_SIZE));
+			return timed(async () => {
+				for (let i = 0; i < BIG_REPEAT; i++)
+					check("RETR", await client.retrieve(BIG_NAME), BIG_SIZE);
+			});
 		},
 	},
 	{
-		id: "stor-big", label: "STOR 16 MiB", unit: "MB/s", rate: seconds => BIG_SIZE / 1e6 / seconds, ops: 1, op: "file",
+		id: "stor-big", label: "STOR 16 MiB", unit: "MB/s", rate: seconds => BIG_REPEAT * BIG_SIZE / 1e6 / seconds, ops: BIG_REPEAT, op: "file",
 		async run(client, data) {
-			return timed(() => client.store(`${UPLOAD_DIR}/${BIG_NAME}`, data.big));
+			// the same name each time: from the second upload on, each replaces the one before
+			return timed(async () => {
+				for (let i = 0; i < BIG_REPEAT; i++)
+					await client.store(`${UPLOAD_DIR}/${BIG_NAME}`, data.big);
+			});
 		},
 		async cleanup(client) {
 			await client.delete(`${UPLOAD_DIR}/${BIG_NAME}`);

@@ -19,15 +19,15 @@ import {performance} from "node:perf_hooks";
 import {projectRoot} from "./sdk.js";
 import {buildRelease, buildHeapLive, buildHeapAlloc} from "../bench/build.js";
 import {BenchClient} from "../bench/client.js";
-import {makeData, copyData, uploadData} from "../bench/data.js";
+import {makeData, copyData, uploadData, SMALL_COUNT} from "../bench/data.js";
 import {settleTimeWait} from "../bench/timewait.js";
 import {startOurs, startPyftpdlib, startVsftpd, vsftpdUser, referencesInstalled, debianVersion} from "../bench/servers.js";
-import {WORKLOADS, measureAll, format} from "../bench/throughput.js";
+import {WORKLOADS, BIG_REPEAT, LIST_REPEAT, measureAll, format} from "../bench/throughput.js";
 import {measureInstructions, valgrindAvailable, CG_BIG, CG_COMMANDS, CG_LISTINGS, CG_LIST_ENTRIES, CG_TARGETS} from "../bench/callgrind.js";
 import {measureHeap} from "../bench/heap.js";
 
 const {values: options} = parseArgs({options: {
-	runs: {type: "string", default: "3"},
+	runs: {type: "string", default: "5"},
 	skip: {type: "string", default: ""},
 	binary: {type: "string"},
 }});
@@ -199,7 +199,8 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 		`${machine.date} · ${machine.nproc} CPUs · ${machine.cpu} · Linux ${machine.kernel} · Node ${machine.node} · ` +
 		`load average ${machine.load} at the start · ${machine.timeWait} loopback connections in TIME_WAIT when the measurements began (bench/timewait.js)`, "",
 		`Loopback, one client (raw sockets, passive mode, binary), one session per server; median of ${runs} runs ` +
-		"after one warm-up run. \"ours\" is the release Linux host, `--verbose 0`: on a 64 MiB LittleFS image " +
+		`after one warm-up run, interleaved across the servers; a run is ${BIG_REPEAT} transfers of 16 MiB, ` +
+		`${SMALL_COUNT} of 4 KiB or ${LIST_REPEAT} listings. ` + "\"ours\" is the release Linux host, `--verbose 0`: on a 64 MiB LittleFS image " +
 		"(`--image`, the product's storage) and on a folder (`--root`, sendfile for downloads). " +
 		`References: pyftpdlib ${machine.pyftpdlib} (Debian, sendfile ${machine.pyftpdlibSendfile === "True" ? "on" : "off"}, ` +
 		`log at WARNING), vsftpd ${machine.vsftpd} (Debian, unprivileged: run_as_launching_user=YES as ${machine.vsftpdUser}). ` +

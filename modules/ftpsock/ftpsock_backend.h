@@ -167,6 +167,11 @@ void ftpsockConnectionClose(xsMachine *the, FtpSockConnection connection);
 // The DataConnection is collected: nobody waits for its operation any more.
 void ftpsockConnectionDestroy(FtpSockConnection connection);
 
+// Settling, instead of closing the operation's file: nonzero when the backend keeps `file` and
+// closes it itself, later (the socket may still hold the file's own pages rather than copies:
+// the POSIX backend's lent downloads from an image).
+int ftpsockConnectionKeepsFile(FtpSockConnection connection, VolumeFile file);
+
 // The peer's address as a dotted quad in `text` (48 bytes); 0 when unknown.
 int ftpsockConnectionRemoteAddress(FtpSockConnection connection, char *text);
 

@@ -562,7 +562,7 @@ void ftpsockConnectionSettle(xsMachine *the, FtpSockConnection connection, uint8
 	int32_t result;
 
 	if (base->file) {
-		result = volumeClose(base->file);
+		result = ftpsockConnectionKeepsFile(connection, base->file) ? VOLUME_OK : volumeClose(base->file);
 		base->file = NULL;
 		// A failed commit loses an upload that looked complete: it fails the transfer. After
 		// another failure (or an abort) the caller deletes the partial file, whatever its state.

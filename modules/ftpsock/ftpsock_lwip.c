@@ -194,6 +194,14 @@ void ftpsockConnectionEnd(FtpSockConnection connection, uint8_t state, const cha
 	}
 }
 
+// lwIP copies what it sends (LWIP_NETIF_TX_SINGLE_PBUF): a file's bytes are never lent.
+int ftpsockConnectionKeepsFile(FtpSockConnection connection, VolumeFile file)
+{
+	(void)connection;
+	(void)file;
+	return 0;
+}
+
 void ftpsockConnectionFinish(xsMachine *the, FtpSockConnection connection, const char *code)
 {
 	connectionFinish(the, connection, code);

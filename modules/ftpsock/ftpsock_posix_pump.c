@@ -1,8 +1,9 @@
 /*
  * The POSIX DataConnection's pumps: what each wakeup of the connection's fd does for a connect,
- * a download (sendfile(2), runs of the image sent in place, or the buffer), send() and an
+ * a download (sendfile(2), runs of the image copied or lent, or the buffer), send() and an
  * upload. Each returns NULL (wait), kSettled or an error code (ftpsock_posix.c settles).
  */
+#define _GNU_SOURCE		// vmsplice(2), splice(2)
 #include "xsmc.h"
 #include "ftpsock_posix_connection.h"
 
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -19,6 +21,8 @@
 static const char *pumpSendFile(xsFtpSockConnection connection);
 static const char *pumpSendBuffer(xsFtpSockConnection connection);
 static const char *pumpSendInPlace(xsFtpSockConnection connection);
+static const char *pumpLendInPlace(xsFtpSockConnection connection);
+static void advanceRuns(xsFtpSockConnection connection, size_t count);
 
 const char *ftpsockPumpConnect(FtpSockConnection connection)
 {
@@ -152,6 +156,8 @@ static const char *pumpSendInPlace(xsFtpSockConnection connection)
 		if (check < 0)
 			return volumeErrorName(check);
 	}
+	if (connection->pipe[0] >= 0)
+		return pumpLendInPlace(connection);
 	c_memset(&message, 0, sizeof(message));
 	for (round = 0; round < kRoundsPerWakeup; round++) {
 		if (connection->run == connection->runCount) {
@@ -169,16 +175,7 @@ static const char *pumpSendInPlace(xsFtpSockConnection connection)
 		if (count >= 0) {
 			connection->base.bytes += count;
 			connection->progress = g_get_monotonic_time();
-			while (count) {
-				struct iovec *run = &connection->runs[connection->run];
-				if ((size_t)count < run->iov_len) {
-					run->iov_base = (uint8_t *)run->iov_base + count;
-					run->iov_len -= count;
-					break;
-				}
-				count -= run->iov_len;
-				connection->run++;
-			}
+			advanceRuns(connection, (size_t)count);
 		}
 		else if (EINTR == errno)
 			continue;
@@ -188,6 +185,72 @@ static const char *pumpSendInPlace(xsFtpSockConnection connection)
 			return volumeErrorName(VOLUME_EIO);		// the image lost the pages under the runs
 		else
 			return ftpsockErrorName(errno);
+	}
+	return NULL;
+}
+
+// Moves `count` bytes' worth of runs past the ones sent or lent.
+static void advanceRuns(xsFtpSockConnection connection, size_t count)
+{
+	while (count) {
+		struct iovec *run = &connection->runs[connection->run];
+		if (count < run->iov_len) {
+			run->iov_base = (uint8_t *)run->iov_base + count;
+			run->iov_len -= count;
+			break;
+		}
+		count -= run->iov_len;
+		connection->run++;
+	}
+}
+
+// In place, without a copy: the runs go into the pipe as references to the mapping's pages
+// (vmsplice), and from the pipe into the socket (splice). The pipe holds at most kLendPipe
+// bytes: what the socket does not take waits there for the next wakeup, already lent.
+static const char *pumpLendInPlace(xsFtpSockConnection connection)
+{
+	int round;
+	ssize_t count;
+	const char *code;
+
+	for (round = 0; round < kRoundsPerWakeup; round++) {
+		if (connection->run == connection->runCount) {
+			code = gatherRuns(connection);
+			if (code)
+				return code;
+			if (!connection->runs)	// no runs for the rest: the buffer goes on after what the pipe sent
+				return connection->piped ? volumeErrorName(VOLUME_EIO) : pumpSendBuffer(connection);
+		}
+		if (connection->run < connection->runCount) {
+			count = vmsplice(connection->pipe[1], connection->runs + connection->run, connection->runCount - connection->run, SPLICE_F_NONBLOCK);
+			if (count > 0) {
+				connection->lends = 1;
+				connection->piped += count;
+				advanceRuns(connection, count);
+			}
+			else if ((count < 0) && (EFAULT == errno))
+				return volumeErrorName(VOLUME_EIO);		// the image lost the pages under the runs
+			else if ((count < 0) && (EINTR != errno) && (EAGAIN != errno))
+				return ftpsockErrorName(errno);
+		}
+		if (!connection->piped) {
+			if (connection->run == connection->runCount)
+				return kSettled;		// end of file, every byte in the socket
+			continue;
+		}
+		count = splice(connection->pipe[0], NULL, connection->fd, NULL, connection->piped, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (count > 0) {
+			connection->piped -= count;
+			connection->base.bytes += count;
+			connection->progress = g_get_monotonic_time();
+		}
+		else if (count < 0) {
+			if (EINTR == errno)
+				continue;
+			if ((EAGAIN == errno) || (EWOULDBLOCK == errno))
+				return NULL;
+			return ftpsockErrorName(errno);
+		}
 	}
 	return NULL;
 }

@@ -20,12 +20,15 @@
  *   written since answers a plain fetch from there, and a lookup of a name that sorts after
  *   every name in its log: LittleFS would find nothing there and go on to the next pair, and
  *   the cache says the same. Anything else, or a pair written since, is LittleFS's own fetch.
- * - Open files whose entry is gone (every device and the host). LittleFS's allocator counts as
- *   used the blocks its directories reach and those of files open for writing, not those of a
- *   file open for reading whose entry was removed or renamed over: another session's DELE or
- *   replacing STOR while a download is in progress freed its blocks, the next writes took them
- *   and the download went on sending their new bytes. volumeTraverse has the allocator's scan
- *   (lfs_fs_rawtraverse) also count the blocks of such files, until they are closed.
+ * - Files open for reading (every device and the host). LittleFS's allocator counts as used the
+ *   blocks its directories reach and those of files open for writing, not those of a file open
+ *   for reading, which reads the blocks its entry named when it was opened: once the entry is
+ *   removed or renamed over (another session's DELE, or a replacing STOR, while a download is
+ *   in progress), or its file appended to (APPE, or REST + STOR, which copy the last block and
+ *   free it), the next writes could take those blocks and the download went on sending their
+ *   new bytes. volumeTraverse has the allocator's scan (lfs_fs_rawtraverse) also count the
+ *   blocks of every file open for reading, until it is closed: a walk of its skip list per
+ *   scan (a scan per lookahead window of allocations) while a download is open.
  * - Cached reads (the Linux host, as comparing below): see volumeCachedRead. A metadata log read
  *   backwards (each entry of a listing) fills the read cache with the log at once.
  * - Reads in place (the image on the Linux host): volumeLfsFileRun locates a file's bytes in
@@ -370,9 +373,11 @@ static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t p
 }
 #endif
 
-// lfs_fs_rawtraverse, and the blocks of each file open for reading whose entry is gone (its
-// metadata pair LFS_BLOCK_NULL: lfs_dir_commit detaches an open file whose id it deletes).
-// Files open for writing are LittleFS's own concern (dirty or writing: it traverses them).
+// lfs_fs_rawtraverse, and the blocks each file open for reading reads (those its entry named
+// when it was opened; the entry may be gone since, or name other blocks): for the allocator,
+// of every such file; for lfs_fs_size, which counts each block reported, of those whose
+// entry is gone (the others' blocks are mostly their entry's, reported already). Files open
+// for writing are LittleFS's own concern (dirty or writing: it traverses them).
 static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), void *data, bool includeorphans)
 {
 	int error = lfsTraverseReplaced(lfs, cb, data, includeorphans);
@@ -381,7 +386,9 @@ static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), 
 	if (error)
 		return error;
 	for (file = (lfs_file_t *)lfs->mlist; file; file = file->next) {
-		if ((LFS_TYPE_REG != file->type) || (LFS_BLOCK_NULL != file->m.pair[0]))
+		if (LFS_TYPE_REG != file->type)
+			continue;
+		if ((cb != lfs_alloc_lookahead) && (LFS_BLOCK_NULL != file->m.pair[0]))
 			continue;
 		if (file->flags & (LFS_F_INLINE | LFS_F_DIRTY | LFS_F_WRITING))
 			continue;

@@ -363,10 +363,38 @@ static void testFull(void)
 	unmountBackend();
 }
 
-// A file open for reading whose entry is removed keeps its blocks until it is closed
-// (volumeLfs.c's volumeTraverse): the writes that fill the volume meanwhile take none of them,
-// and the reader gets the file's own bytes to its end.
+// Appends `length` bytes to `path` in one write, as APPE does.
+static int32_t backendAppend(const char *path, const uint8_t *bytes, uint32_t length)
+{
+	int32_t error = VOLUME_OK, result;
+	VolumeFile file = gVolume->openFile(path, kVolumeModeWrite | kVolumeModeAppend, &error);
+
+	if (!file)
+		return error;
+	result = gVolume->writeFile(file, bytes, length);
+	error = gVolume->closeFile(file, 1);
+	c_free(file);
+	if (result < 0)
+		return result;
+	return ((uint32_t)result == length) ? error : VOLUME_EIO;
+}
+
+// A file open for reading keeps the blocks it reads until it is closed (volumeLfs.c's
+// volumeTraverse), when its entry is removed, and when its file is appended to (LittleFS copies
+// the last, partial block to a new one and frees it): the writes that fill the volume meanwhile
+// take none of them, and the reader gets the bytes the file had when it was opened, to their end.
+static void testOpenChanged(int append);
 static void testOpenRemoved(void)
+{
+	testOpenChanged(0);
+}
+
+static void testOpenAppended(void)
+{
+	testOpenChanged(1);
+}
+
+static void testOpenChanged(int append)
 {
 	static const uint32_t pieces[] = {4096};
 	static uint8_t fill[4096];
@@ -388,8 +416,11 @@ static void testOpenRemoved(void)
 		c_free(file);
 	}
 	CHECK(1000 == result, "read its start");
-	CHECK_CODE(VOLUME_OK, gVolume->removeFile("/victim.bin"), "remove it while it is open");
 	pattern(fill, sizeof(fill), 77);
+	if (append)
+		CHECK_CODE(VOLUME_OK, backendAppend("/victim.bin", fill, 100), "append to it while it is open");
+	else
+		CHECK_CODE(VOLUME_OK, gVolume->removeFile("/victim.bin"), "remove it while it is open");
 	for (fills = 0; fills < 100; fills++) {
 		path[6] = '0' + (fills / 10);
 		path[7] = '0' + (fills % 10);
@@ -408,6 +439,8 @@ static void testOpenRemoved(void)
 	CHECK(VOLUME_ENOSPC == result, "the other writes filled the volume");
 	CHECK(fills > 10, "the volume took other files");
 	CHECK((60000 == done) && same(gRead, gSource, 60000), "the open file read to its end, its own bytes");
+	if (append)
+		CHECK_CODE(VOLUME_OK, gVolume->removeFile("/victim.bin"), "remove the appended file");
 	pattern(gSource, 40000, 22);
 	CHECK_CODE(VOLUME_OK, backendWrite("/after.bin", gSource, 40000, pieces, 1, 1), "closed, its blocks are free again");
 	unmountBackend();
@@ -619,6 +652,7 @@ int main(void)
 	run("remove: files, an emptied folder; space comes back", testRemove);
 	run("a full volume: ENOSPC, the volume still mounts, space comes back", testFull);
 	run("a file open for reading, removed: the volume filled meanwhile, it reads its own bytes to the end", testOpenRemoved);
+	run("a file open for reading, appended to: the volume filled meanwhile, it reads its own bytes to the end", testOpenAppended);
 	run("a power cut while a file is rewritten leaves the old file whole", testPowerCut);
 	run("volume.h (ftpsock's API): write, append, resume, read at offsets; times from the SDK's clock", testCApiAndTimes);
 	run("the flash is used as the SDK and NOR allow", testFlashRules);

@@ -4,7 +4,7 @@
 import {expect} from "chai";
 import net from "node:net";
 import {randomBytes, createHash} from "node:crypto";
-import {readFileSync, truncateSync} from "node:fs";
+import {readFileSync, readdirSync, truncateSync} from "node:fs";
 import {startServer} from "./server.js";
 import {RawClient, readAll} from "./raw.js";
 
@@ -34,6 +34,21 @@ async function storWhole(c, name, bytes) {
 /** `.socket` resolves to the data connection (passive: at once; active: when the server connects). */
 async function dataConnection(c, mode) {
 	return (mode === "passive") ? {socket: c.passive()} : active(c);
+}
+
+/**
+ * `fill` (MKDs until the volume is full) again once a download's client has closed its data
+ * connection: the server frees the file's blocks when it sees that close (a lent download, see
+ * ftpsock_posix_linger.c), which may come after the client's next command. Tries for 5 s.
+ */
+async function fillAgain(c, fill) {
+	let more = 0;
+	for (let tries = 0; (more <= 100) && (tries < 50); tries++) {
+		more += await fill(c, `q${tries}_`);
+		if (more <= 100)
+			await sleep(100);
+	}
+	return more;
 }
 
 function rssKiB(pid) {
@@ -263,7 +278,7 @@ describe("transfers: a download whose file is removed under it", function () {
 				expect(got.length).to.equal(victim.length);
 				expect(sha(got)).to.equal(sha(victim));
 				// closed, its blocks are free again: the volume takes more folders
-				const more = await fill(b, "q");
+				const more = await fillAgain(b, fill);
 				expect(more, `${made} folders, then ${more}`).to.be.greaterThan(100);
 				a.close();
 				b.close();
@@ -273,6 +288,172 @@ describe("transfers: a download whose file is removed under it", function () {
 			}
 		});
 	}
+});
+
+// A large download from the image is lent, not copied: the socket holds the image's own pages
+// (ftpsock_posix_linger.c). Its 226 comes once the last byte is in the socket, but a client
+// reads it later; its file must keep its blocks until then, or the next writes change what the
+// client has yet to read. Here the client holds back the last ~200 KiB past the 226 while
+// another session deletes the file and fills the volume with folders.
+describe("transfers: a lent download keeps its blocks until the client has read it", function () {
+	this.timeout(120000);
+
+	/**
+	 * With `folders`, MKDs (<prefix><i>/d<j>) until the volume is full; then an upload larger
+	 * than the volume, which takes every block left before its 552 (a folder takes two, and
+	 * LittleFS may pass over a single free block while making folders: after APPE, the one block
+	 * freed is that one). Returns how many folders were made.
+	 */
+	async function fill(c, prefix, folders = true) {
+		let made = 0;
+		folders: for (let i = 0; folders && (i < 80); i++) {
+			if ((await c.command(`MKD ${prefix}${i}`)).code !== 257)
+				break;
+			for (let j = 0; j < 60; j++) {
+				if ((await c.command(`MKD ${prefix}${i}/d${j}`)).code !== 257)
+					break folders;
+				made++;
+			}
+			if (i === 79)
+				throw new Error("the volume never filled");
+		}
+		await c.command("TYPE I");
+		const data = await c.passive();
+		data.on("error", () => {});		// the server ends the upload early: a reset is expected
+		expect((await c.command(`STOR ${prefix}.bin`)).code).to.equal(150);
+		data.end(randomBytes(10 * 1024 * 1024));
+		expect((await c.reply()).code).to.equal(552);
+		return made;
+	}
+
+	// APPE copies the file's last, partial block to a new one and frees the old one
+	for (const [mode, how] of [["passive", "DELE"], ["active", "DELE"], ["passive", "APPE"]]) {
+		it(`${mode}: the bytes read after the 226, the file changed (${how}) and the volume filled, are the file's`, async () => {
+			// small enough for the folders to take every block left within the test's time
+			const server = await startServer({args: ["--image-size", String(8 * 1024 * 1024), "--verbose", "0"]});
+			try {
+				const a = await RawClient.login(server.port);
+				await a.command("TYPE I");
+				const victim = randomBytes(2 * 1024 * 1024);
+				await storWhole(a, "victim.bin", victim);
+				const b = await RawClient.login(server.port);
+				const connection = await dataConnection(a, mode);
+				// active: the server connects once it has the RETR
+				const retr = a.command("RETR victim.bin");
+				const data = await connection.socket;
+				const chunks = [];
+				let got = 0, holding = false;
+				const heldBack = new Promise(resolve => data.on("data", chunk => {
+					chunks.push(chunk);
+					got += chunk.length;
+					if (!holding && (got >= victim.length - 256 * 1024)) {
+						holding = true;
+						data.pause();
+						resolve();
+					}
+				}));
+				const ended = new Promise(resolve => data.on("end", resolve));
+				expect((await retr).code).to.equal(150);
+				await heldBack;
+				expect((await a.reply()).code).to.equal(226);
+				expect(got, "bytes read before the 226").to.be.below(victim.length);
+				if (how === "DELE")
+					expect((await b.command("DELE victim.bin")).code).to.equal(250);
+				else {
+					await b.command("TYPE I");
+					const appended = await b.passive();
+					expect((await b.command("APPE victim.bin")).code).to.equal(150);
+					appended.end(Buffer.from("appended while the download was being read\n"));
+					expect((await b.reply()).code).to.equal(226);
+				}
+				const made = await fill(b, "p", how === "DELE");
+				data.resume();
+				await ended;
+				const received = Buffer.concat(chunks);
+				expect(received.length).to.equal(victim.length);
+				expect(sha(received)).to.equal(sha(victim));
+				// the client closed its end (Node ends a socket at the peer's FIN): the blocks are free
+				if (how === "APPE")
+					expect((await b.command("DELE victim.bin")).code).to.equal(250);
+				const more = await fillAgain(b, fill);
+				expect(more, `${made} folders, then ${more}`).to.be.greaterThan(100);
+				a.close();
+				b.close();
+			}
+			finally {
+				await server.dispose();
+			}
+		});
+	}
+
+	// A client that reads every byte and never closes its data connections keeps each lent
+	// download's socket and file: at most 16 at once, then downloads copy (nothing to keep)
+	it("a client that never closes its data connections holds at most 16 lent downloads", async () => {
+		const server = await startServer({args: ["--image-size", String(8 * 1024 * 1024), "--verbose", "0"]});
+		const fds = () => readdirSync(`/proc/${server.proc.pid}/fd`).length;
+		const held = [];
+		try {
+			const a = await RawClient.login(server.port);
+			await a.command("TYPE I");
+			const file = randomBytes(300 * 1024);
+			await storWhole(a, "lent.bin", file);
+			const before = fds();
+			for (let i = 0; i < 30; i++) {
+				const reply = await a.command("PASV");
+				const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(reply.text);
+				// allowHalfOpen: Node would otherwise end its side at our FIN
+				const data = net.connect({port: Number(m[5]) * 256 + Number(m[6]), host: "127.0.0.1", allowHalfOpen: true});
+				await new Promise((resolve, reject) => { data.once("connect", resolve); data.once("error", reject); });
+				held.push(data);
+				const received = readAll(data);
+				expect((await a.command("RETR lent.bin")).code).to.equal(150);
+				expect(sha(await received)).to.equal(sha(file));
+				expect((await a.reply()).code).to.equal(226);
+			}
+			const most = fds();
+			expect(most - before, "descriptors the server holds for data connections the client keeps").to.be.at.most(16 + 2);
+			expect(most - before, "lent downloads kept").to.be.at.least(16);
+			for (const data of held)
+				data.end();
+			let after = fds();
+			for (let tries = 0; (after > before) && (tries < 50); tries++) {
+				await sleep(100);
+				after = fds();
+			}
+			expect(after, "descriptors once the client closed").to.equal(before);
+			a.close();
+		}
+		finally {
+			for (const data of held)
+				data.destroy();
+			await server.dispose();
+		}
+	});
+
+	// A client that resets its data connection (a kill, or a close with bytes unread) drops
+	// what its kernel held: the blocks are free then, with no FIN from it
+	it("a client that resets the data connection mid-download frees the blocks", async () => {
+		const server = await startServer({args: ["--image-size", String(8 * 1024 * 1024), "--verbose", "0"]});
+		try {
+			const a = await RawClient.login(server.port);
+			await a.command("TYPE I");
+			await storWhole(a, "victim.bin", randomBytes(2 * 1024 * 1024));
+			const data = await a.passive();
+			const first = new Promise(resolve => data.once("data", resolve));
+			expect((await a.command("RETR victim.bin")).code).to.equal(150);
+			await first;
+			data.resetAndDestroy();
+			expect([226, 426, 451]).to.include((await a.reply()).code);
+			expect((await a.command("DELE victim.bin")).code).to.equal(250);
+			const more = await fillAgain(a, fill);
+			expect(more, "folders made once the file was deleted").to.be.greaterThan(100);
+			expect((await a.command("NOOP")).code).to.equal(200);
+			a.close();
+		}
+		finally {
+			await server.dispose();
+		}
+	});
 });
 
 describe("transfers: interruptions end cleanly", function () {
