@@ -36,19 +36,46 @@ async function dataConnection(c, mode) {
 	return (mode === "passive") ? {socket: c.passive()} : active(c);
 }
 
+/** Two sessions on `server`, the first in TYPE I, which has stored `victim` as victim.bin. */
+async function twoSessions(server, victim) {
+	const a = await RawClient.login(server.port);
+	await a.command("TYPE I");
+	await storWhole(a, "victim.bin", victim);
+	return {a, b: await RawClient.login(server.port)};
+}
+
+/** MKDs (<prefix><i>/d<j>) until the volume is full (552); returns how many folders were made. */
+async function fillWithFolders(c, prefix) {
+	let made = 0;
+	for (let i = 0; i < 80; i++) {
+		if ((await c.command(`MKD ${prefix}${i}`)).code !== 257)
+			return made;
+		for (let j = 0; j < 60; j++) {
+			const reply = await c.command(`MKD ${prefix}${i}/d${j}`);
+			if (reply.code !== 257) {
+				expect(reply.code).to.equal(552);
+				return made;
+			}
+			made++;
+		}
+	}
+	throw new Error("the volume never filled");
+}
+
 /**
- * `fill` (MKDs until the volume is full) again once a download's client has closed its data
- * connection: the server frees the file's blocks when it sees that close (a lent download, see
- * ftpsock_posix_linger.c), which may come after the client's next command. Tries for 5 s.
+ * That the volume takes more than 100 folders again (`fill`: MKDs until it is full) once a
+ * download's client has closed its data connection: the server frees the file's blocks when it
+ * sees that close (a lent download, see ftpsock_posix_linger.c), which may come after the
+ * client's next command. Tries for 5 s. `made`: the folders made before, for the message.
  */
-async function fillAgain(c, fill) {
+async function expectSpaceBack(c, fill, made) {
 	let more = 0;
 	for (let tries = 0; (more <= 100) && (tries < 50); tries++) {
 		more += await fill(c, `q${tries}_`);
 		if (more <= 100)
 			await sleep(100);
 	}
-	return more;
+	expect(more, `${made} folders, then ${more}`).to.be.greaterThan(100);
 }
 
 function rssKiB(pid) {
@@ -230,34 +257,15 @@ describe("transfers: the image shrinks under a download in progress", function (
 describe("transfers: a download whose file is removed under it", function () {
 	this.timeout(120000);
 
-	/** MKDs (p<i>/d<j>) until the volume is full; returns how many folders were made. */
-	async function fill(c, prefix) {
-		let made = 0;
-		for (let i = 0; i < 80; i++) {
-			if ((await c.command(`MKD ${prefix}${i}`)).code !== 257)
-				return made;
-			for (let j = 0; j < 60; j++) {
-				const reply = await c.command(`MKD ${prefix}${i}/d${j}`);
-				if (reply.code !== 257) {
-					expect(reply.code).to.equal(552);
-					return made;
-				}
-				made++;
-			}
-		}
-		throw new Error("the volume never filled");
-	}
+	const fill = fillWithFolders;
 
 	for (const how of ["DELE", "RNTO over it"]) {
 		it(`sends the file's own bytes to the end when another session removes it (${how}) and fills the volume`, async () => {
 			const server = await startServer({args: ["--image-size", String(16 * 1024 * 1024), "--verbose", "0"]});
 			try {
-				const a = await RawClient.login(server.port);
-				await a.command("TYPE I");
 				// 12 MiB: more than loopback's socket buffers take from a reader that does not read
 				const victim = randomBytes(12 * 1024 * 1024);
-				await storWhole(a, "victim.bin", victim);
-				const b = await RawClient.login(server.port);
+				const {a, b} = await twoSessions(server, victim);
 				if (how !== "DELE")
 					await storWhole(b, "other.bin", Buffer.from("the file renamed over the download's\n"));
 				const data = await a.passive();
@@ -278,8 +286,7 @@ describe("transfers: a download whose file is removed under it", function () {
 				expect(got.length).to.equal(victim.length);
 				expect(sha(got)).to.equal(sha(victim));
 				// closed, its blocks are free again: the volume takes more folders
-				const more = await fillAgain(b, fill);
-				expect(more, `${made} folders, then ${more}`).to.be.greaterThan(100);
+				await expectSpaceBack(b, fill, made);
 				a.close();
 				b.close();
 			}
@@ -299,24 +306,13 @@ describe("transfers: a lent download keeps its blocks until the client has read 
 	this.timeout(120000);
 
 	/**
-	 * With `folders`, MKDs (<prefix><i>/d<j>) until the volume is full; then an upload larger
+	 * With `folders`, MKDs until the volume is full (fillWithFolders); then an upload larger
 	 * than the volume, which takes every block left before its 552 (a folder takes two, and
 	 * LittleFS may pass over a single free block while making folders: after APPE, the one block
 	 * freed is that one). Returns how many folders were made.
 	 */
 	async function fill(c, prefix, folders = true) {
-		let made = 0;
-		folders: for (let i = 0; folders && (i < 80); i++) {
-			if ((await c.command(`MKD ${prefix}${i}`)).code !== 257)
-				break;
-			for (let j = 0; j < 60; j++) {
-				if ((await c.command(`MKD ${prefix}${i}/d${j}`)).code !== 257)
-					break folders;
-				made++;
-			}
-			if (i === 79)
-				throw new Error("the volume never filled");
-		}
+		const made = folders ? await fillWithFolders(c, prefix) : 0;
 		await c.command("TYPE I");
 		const data = await c.passive();
 		data.on("error", () => {});		// the server ends the upload early: a reset is expected
@@ -332,11 +328,8 @@ describe("transfers: a lent download keeps its blocks until the client has read 
 			// small enough for the folders to take every block left within the test's time
 			const server = await startServer({args: ["--image-size", String(8 * 1024 * 1024), "--verbose", "0"]});
 			try {
-				const a = await RawClient.login(server.port);
-				await a.command("TYPE I");
 				const victim = randomBytes(2 * 1024 * 1024);
-				await storWhole(a, "victim.bin", victim);
-				const b = await RawClient.login(server.port);
+				const {a, b} = await twoSessions(server, victim);
 				const connection = await dataConnection(a, mode);
 				// active: the server connects once it has the RETR
 				const retr = a.command("RETR victim.bin");
@@ -375,8 +368,7 @@ describe("transfers: a lent download keeps its blocks until the client has read 
 				// the client closed its end (Node ends a socket at the peer's FIN): the blocks are free
 				if (how === "APPE")
 					expect((await b.command("DELE victim.bin")).code).to.equal(250);
-				const more = await fillAgain(b, fill);
-				expect(more, `${made} folders, then ${more}`).to.be.greaterThan(100);
+				await expectSpaceBack(b, fill, made);
 				a.close();
 				b.close();
 			}
@@ -445,8 +437,7 @@ describe("transfers: a lent download keeps its blocks until the client has read 
 			data.resetAndDestroy();
 			expect([226, 426, 451]).to.include((await a.reply()).code);
 			expect((await a.command("DELE victim.bin")).code).to.equal(250);
-			const more = await fillAgain(a, fill);
-			expect(more, "folders made once the file was deleted").to.be.greaterThan(100);
+			await expectSpaceBack(a, fill, 0);
 			expect((await a.command("NOOP")).code).to.equal(200);
 			a.close();
 		}
