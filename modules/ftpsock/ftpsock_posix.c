@@ -150,7 +150,7 @@ void ftpsockConnectionDestroy(FtpSockConnection connection)
 
 int ftpsockConnectionKeepsFile(FtpSockConnection connection, VolumeFile file)
 {
-	if (!connection->lends || !connection->linger || (connection->fd < 0) || connection->lent)
+	if (!connection->lends || (connection->fd < 0) || connection->lent)
 		return 0;
 	connection->lent = file;
 	return 1;

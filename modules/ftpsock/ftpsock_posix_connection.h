@@ -57,7 +57,7 @@ struct xsFtpSockConnectionRecord {
 	uint32_t piped;				// bytes in the pipe
 	VolumeFile lent;			// the settled download's file while the socket may hold its pages
 	FtpSockLinger linger;		// for lent downloads: what keeps the file once the connection closes
-	uint8_t lends;				// some of the file's pages went to the socket without a copy
+	uint8_t lends;				// some of the file's pages went to the socket without a copy (only through the pipe, made with `linger`)
 };
 
 // Takes the socket `listener` accepted and not yet handed out, with its peer's address

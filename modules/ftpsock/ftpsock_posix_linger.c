@@ -8,8 +8,9 @@
  * not copies of their bytes. Those pages are read when the kernel transmits them, or, on
  * loopback, when the client reads its socket: possibly long after the transfer settled.
  * The bytes of a block change only once LittleFS reuses it, and it reuses a block only once no
- * file holds it: not while the file is open (volumeTraverse counts the blocks of an open file
- * whose entry was deleted or renamed over), but as soon as it is closed. So the file of a
+ * file holds it: not while the file is open (volumeTraverse counts the blocks every file open
+ * for reading reads, also after a DELE, a rename over it or an APPE), but as soon as it is
+ * closed. So the file of a
  * lent download stays open until the peer has taken everything the socket held: the socket is
  * shut down for writing (FIN after the data) and kept, and the file is closed when the peer
  * closes its end (it read up to our FIN) or resets it (its kernel dropped what it had not
@@ -32,8 +33,7 @@
 #include <sys/socket.h>
 
 struct FtpSockLingerRecord {
-	int fd;
-	VolumeFile file;
+	VolumeFile file;			// the watch's callback gets the fd
 };
 
 // Reads of up to 256 bytes a lingering socket makes per wakeup before letting the loop run
@@ -90,7 +90,6 @@ void ftpsockLingerFree(FtpSockLinger linger)
 void ftpsockLinger(FtpSockLinger linger, int fd, VolumeFile file)
 {
 	shutdown(fd, SHUT_WR);
-	linger->fd = fd;
 	linger->file = file;
 	ftpsockWatch(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, lingerOnSocket, linger);
 }
