@@ -185,11 +185,24 @@ static int volumeTraverse(lfs_t *lfs, int (*cb)(void *data, lfs_block_t block), 
 	#define VOLUME_LFS_TRAVERSE_lfs_t lfsTraverseReplaced(lfs_t
 	#define VOLUME_LFS_TRAVERSE_lfs volumeTraverse(lfs
 
+#ifndef LFS_READONLY
+// (lfs_tag_t, which lfs.c defines, is uint32_t)
+struct lfs_mattr;
+static int volumeDirWalk(lfs_t *lfs, const struct lfs_mdir *dir, lfs_off_t off, uint32_t ptag,
+		const struct lfs_mattr *attrs, int attrcount, uint32_t tmask, uint32_t ttag,
+		uint16_t begin, uint16_t end, int16_t diff,
+		int (*cb)(void *data, uint32_t tag, const void *buffer), void *data);
+	#define lfs_dir_traverse(first, ...) VOLUME_LFS_DIR_TRAVERSE_##first, __VA_ARGS__)
+	#define VOLUME_LFS_DIR_TRAVERSE_lfs_t lfsDirTraverseReplaced(lfs_t
+	#define VOLUME_LFS_DIR_TRAVERSE_lfs volumeDirWalk(lfs
+#endif
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "lfs.c"
 #pragma GCC diagnostic pop
 #undef lfs_fs_rawtraverse
+#undef lfs_dir_traverse
 
 // lfs_bd_read for the functions below, whatever its first argument is named (the macro above
 // pastes it): renamed and answered inline when cached where reads are replaced
@@ -437,6 +450,155 @@ static int volumeCompare(lfs_t *lfs, const lfs_cache_t *pcache, lfs_cache_t *rca
 #else
 	#define readBlock lfs_bd_read
 	#define compareBlock lfs_bd_cmp
+#endif
+
+#ifndef LFS_READONLY
+// The read cache's buffer once it holds bytes from..to of `block`, loaded if they fit in it
+// (one device read where LittleFS reads a log 16 bytes at a time): NULL when they do not fit
+// or cannot be read (the caller then reads through lfs_bd_read, which reports the error).
+// Valid until the next read.
+static const uint8_t *walkCached(lfs_t *lfs, lfs_block_t block, lfs_off_t from, lfs_off_t to)
+{
+	lfs_cache_t *rcache = &lfs->rcache;
+	uint8_t first[sizeof(lfs_tag_t)];
+
+	if ((block != rcache->block) || (from < rcache->off) || (to > rcache->off + rcache->size)) {
+		if ((lfs_alignup(to, lfs->cfg->read_size) - lfs_aligndown(from, lfs->cfg->read_size)) > lfs->cfg->cache_size)
+			return NULL;
+		if (volumeLfsRead(lfs, NULL, rcache, to - from, block, from, first, sizeof(first)))
+			return NULL;
+		if ((block != rcache->block) || (from < rcache->off) || (to > rcache->off + rcache->size))
+			return NULL;
+	}
+	return rcache->buffer;
+}
+
+// One later tag's effect on a filtered tag, as lfs_dir_traverse's scan for duplicates has it:
+// 1 when it supersedes the tag (made LFS_FROM_NOOP). The mcu-side tags it passes over.
+static inline int walkFilterStep(lfs_tag_t *tag, lfs_tag_t later)
+{
+	if ((LFS_FROM_NOOP == lfs_tag_type3(later)) || (LFS_FROM_MOVE == lfs_tag_type3(later)))
+		return 0;
+	return lfs_dir_traverse_filter(tag, later, NULL) ? 1 : 0;
+}
+
+// What lfs_dir_traverse's scan for duplicates makes of `tag`, read from dir's log at off: the
+// rest of the log and then the commit's attrs, each through lfs_dir_traverse_filter, which
+// drops the tag when a later one supersedes it (same name, struct or attribute of the same
+// id, or its id deleted) and moves its id past later creates and deletes. LittleFS scans by
+// traversing (a bd read and a callback per later tag, for every tag: a compaction was
+// quadratic in them, most of an upload's instructions); this reads the log in place when
+// the read cache holds it. Stopping at the first tag that supersedes is LittleFS's result:
+// a superseded tag does nothing whatever its id becomes.
+static int walkFilter(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_t ptag,
+		const struct lfs_mattr *attrs, int attrcount, lfs_tag_t *tag)
+{
+	if ((off + lfs_tag_dsize(ptag)) < dir->off) {
+		const uint8_t *log = walkCached(lfs, dir->pair[0], off + lfs_tag_dsize(ptag), dir->off);
+		while ((off + lfs_tag_dsize(ptag)) < dir->off) {
+			lfs_tag_t later;
+			off += lfs_tag_dsize(ptag);
+			if (log)
+				c_memcpy(&later, log + (off - lfs->rcache.off), sizeof(later));
+			else {
+				int error = volumeLfsRead(lfs, NULL, &lfs->rcache, sizeof(later), dir->pair[0], off, &later, sizeof(later));
+				if (error)
+					return error;
+			}
+			later = (lfs_frombe32(later) ^ ptag) | 0x80000000;
+			ptag = later;
+			if (walkFilterStep(tag, later))
+				return 0;
+		}
+	}
+	for (; attrcount > 0; attrs++, attrcount--) {
+		if (LFS_FROM_USERATTRS == lfs_tag_type3(attrs->tag)) {
+			const struct lfs_attr *attribute = attrs->buffer;
+			unsigned i;
+			for (i = 0; i < lfs_tag_size(attrs->tag); i++) {
+				if (lfs_dir_traverse_filter(tag, LFS_MKTAG(LFS_TYPE_USERATTR + attribute[i].type, lfs_tag_id(attrs->tag), attribute[i].size), NULL))
+					return 0;
+			}
+		}
+		else if (walkFilterStep(tag, attrs->tag))
+			return 0;
+	}
+	return 0;
+}
+
+// lfs_dir_traverse, the same walk and callbacks, with its scan for duplicates done by
+// walkFilter. A move (LFS_FROM_MOVE) walks its source pair's entry by recursion (LittleFS
+// keeps an explicit stack, three deep); as there, a callback's stop (> 0) within it ends that
+// walk only.
+static int volumeDirWalk(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_t ptag,
+		const struct lfs_mattr *attrs, int attrcount, lfs_tag_t tmask, lfs_tag_t ttag,
+		uint16_t begin, uint16_t end, int16_t diff,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+{
+	for (;;) {
+		struct lfs_diskoff disk;
+		const void *buffer;
+		lfs_tag_t tag;
+		int result;
+
+		if ((off + lfs_tag_dsize(ptag)) < dir->off) {
+			off += lfs_tag_dsize(ptag);
+			result = volumeLfsRead(lfs, NULL, &lfs->rcache, sizeof(tag), dir->pair[0], off, &tag, sizeof(tag));
+			if (result)
+				return result;
+			tag = (lfs_frombe32(tag) ^ ptag) | 0x80000000;
+			disk.block = dir->pair[0];
+			disk.off = off + sizeof(lfs_tag_t);
+			buffer = &disk;
+			ptag = tag;
+		}
+		else if (attrcount > 0) {
+			tag = attrs->tag;
+			buffer = attrs->buffer;
+			attrs++;
+			attrcount--;
+		}
+		else
+			return 0;
+
+		if ((LFS_MKTAG(0x7ff, 0, 0) & tmask & tag) != (LFS_MKTAG(0x7ff, 0, 0) & tmask & ttag))
+			continue;
+		if (lfs_tag_id(tmask)) {
+			result = walkFilter(lfs, dir, off, ptag, attrs, attrcount, &tag);
+			if (result)
+				return result;
+			if ((lfs_tag_id(tag) < begin) || (lfs_tag_id(tag) >= end))
+				continue;
+		}
+
+		if (LFS_FROM_NOOP == lfs_tag_type3(tag))
+			continue;
+		if (LFS_FROM_MOVE == lfs_tag_type3(tag)) {
+			uint16_t from = lfs_tag_size(tag), to = lfs_tag_id(tag);
+			result = volumeDirWalk(lfs, buffer, 0, 0xffffffff, NULL, 0,
+					LFS_MKTAG(0x600, 0x3ff, 0), LFS_MKTAG(LFS_TYPE_STRUCT, 0, 0),
+					from, from + 1, to - from + diff, cb, data);
+			if (result < 0)
+				return result;
+		}
+		else if (LFS_FROM_USERATTRS == lfs_tag_type3(tag)) {
+			const struct lfs_attr *attribute = buffer;
+			unsigned i;
+			for (i = 0; i < lfs_tag_size(tag); i++) {
+				result = cb(data, LFS_MKTAG(LFS_TYPE_USERATTR + attribute[i].type, lfs_tag_id(tag) + diff, attribute[i].size), attribute[i].buffer);
+				if (result < 0)
+					return result;
+				if (result)
+					break;
+			}
+		}
+		else {
+			result = cb(data, tag + LFS_MKTAG(0, diff, 0), buffer);
+			if (result)
+				return result;
+		}
+	}
+}
 #endif
 
 #ifdef MODDEF_VOLUME_LFS_PAD

@@ -29,18 +29,28 @@
 	#define stopCache()
 #endif
 
+// The geometry: the host's by default; the test also builds the devices' (a smaller read and
+// prog cache, whose LittleFS reads a log through it piece by piece, and logs as large as a
+// block: no metadata_max)
+#ifndef PROG_CACHE
+	#define PROG_CACHE (4096)
+#endif
+#ifndef PROG_METADATA_MAX
+	#define PROG_METADATA_MAX (1024)
+#endif
+
 #define kImageSize (8 * 1024 * 1024)
 #define kFiles (48)
 #define kLargest (400 * 1024)
 #define kTimeType (0x74)
-// A pair is compacted when its 1 KiB log is full (about 50 of these commits), and relocated
+// A pair is compacted when its log is full (about 50 of these commits per KiB), and relocated
 // at every 501st compaction (block_cycles 500): this makes two relocations.
-#define kAttributeCommits (60000)
+#define kAttributeCommits (60 * (PROG_METADATA_MAX ? PROG_METADATA_MAX : 4096))
 
 static lfs_t gLfs;
 static struct lfs_config gConfig;
 static uint32_t gLookahead[512 / 4];
-static uint8_t gReadCache[4096], gProgCache[4096], gFileCache[4096];
+static uint8_t gReadCache[PROG_CACHE], gProgCache[PROG_CACHE], gFileCache[PROG_CACHE];
 static uint8_t *gData[kFiles];
 static lfs_size_t gSize[kFiles];
 static uint64_t gState = 0x2545F4914F6CDD1Dull;
@@ -193,6 +203,170 @@ static void change(int i)
 	CHECK(0 == lfs_file_close(&gLfs, &file), "close", 0);
 }
 
+// A folder of many entries, as the bench's uploads make it: new names in order, each written
+// to a temporary and renamed (a commit that moves an entry within its pair, and compactions
+// and splits of the pair that receives them), then removed, replaced, renamed to other names
+// and across folders, with folders made and removed among them. Each file holds its number,
+// so that the check after the remount finds every name with its own bytes.
+#define kMany (320)
+static uint16_t gManySize[kMany];		// 0xFFFF: absent
+static char gManyFolder[kMany];		// 'm' or 'n'
+
+static void manyName(char *buffer, char folder, int i)
+{
+	snprintf(buffer, 64, "%c/upload-%04d.bin", folder, i);
+}
+
+static void manyBytes(uint8_t *bytes, int i, lfs_size_t size)
+{
+	lfs_size_t j;
+	for (j = 0; j < size; j++)
+		bytes[j] = (uint8_t)(i * 31 + j);
+}
+
+static void manyStore(int i)
+{
+	static uint8_t bytes[2048];
+	char path[64], temporary[64];
+	uint8_t time[8];
+	struct lfs_file_config config;
+	struct lfs_attr attribute;
+	lfs_file_t file;
+	lfs_size_t size = (next() & 1) ? (next() % 40) : (next() % sizeof(bytes));		// inline and not
+	int error;
+
+	manyBytes(bytes, i, size);
+	fill(time, sizeof(time));
+	manyName(path, 'm', i);
+	snprintf(temporary, sizeof(temporary), "m/.part-%d", (int)(next() % 1000));
+	openFile(&file, temporary, LFS_O_RDWR | LFS_O_CREAT | LFS_O_TRUNC, time, &config, &attribute);
+	writePieces(&file, bytes, size);
+	CHECK(0 == lfs_file_close(&gLfs, &file), "close", 0);
+	error = lfs_rename(&gLfs, temporary, path);
+	CHECK(0 == error, "rename", error);
+	if ((0xFFFF != gManySize[i]) && ('n' == gManyFolder[i])) {
+		manyName(path, 'n', i);
+		CHECK(0 == lfs_remove(&gLfs, path), "remove the other", i);
+	}
+	gManySize[i] = (uint16_t)size;
+	gManyFolder[i] = 'm';
+}
+
+static void manyRemove(int i)
+{
+	char path[64];
+	if (0xFFFF == gManySize[i])
+		return;
+	manyName(path, gManyFolder[i], i);
+	CHECK(0 == lfs_remove(&gLfs, path), "remove", i);
+	gManySize[i] = 0xFFFF;
+}
+
+// to the other folder under the same name, or within its folder to another number's name
+static void manyRename(int i)
+{
+	char from[64], to[64];
+	int j = (int)(next() % kMany);
+	char folder = ('m' == gManyFolder[i]) ? 'n' : 'm';
+	if (0xFFFF == gManySize[i])
+		return;
+	manyName(from, gManyFolder[i], i);
+	if ((next() & 1) && (0xFFFF == gManySize[j])) {
+		uint8_t bytes[2048];
+		lfs_file_t file;
+		struct lfs_file_config config;
+		lfs_ssize_t got;
+		// within the folder: j's name, i's bytes, read back and written as j's
+		manyName(to, gManyFolder[i], j);
+		CHECK(0 == lfs_rename(&gLfs, from, to), "rename within", i);
+		memset(&config, 0, sizeof(config));
+		config.buffer = gFileCache;
+		CHECK(0 == lfs_file_opencfg(&gLfs, &file, to, LFS_O_RDWR, &config), "open renamed", j);
+		got = lfs_file_read(&gLfs, &file, bytes, sizeof(bytes));
+		CHECK(got == gManySize[i], "renamed size", j);
+		manyBytes(bytes, j, (lfs_size_t)got);
+		CHECK(0 == lfs_file_rewind(&gLfs, &file), "rewind", j);
+		CHECK(got == lfs_file_write(&gLfs, &file, bytes, (lfs_size_t)got), "rewrite", j);
+		CHECK(0 == lfs_file_close(&gLfs, &file), "close", j);
+		gManySize[j] = gManySize[i];
+		gManyFolder[j] = gManyFolder[i];
+		gManySize[i] = 0xFFFF;
+		return;
+	}
+	manyName(to, folder, i);
+	CHECK(0 == lfs_rename(&gLfs, from, to), "rename across", i);
+	gManyFolder[i] = folder;
+}
+
+static void manyVerify(void)
+{
+	static uint8_t bytes[2048], expected[2048];
+	struct lfs_info info;
+	lfs_dir_t dir;
+	int i, count = 0, present = 0;
+	char folder;
+
+	for (i = 0; i < kMany; i++) {
+		char path[64];
+		lfs_file_t file;
+		struct lfs_file_config config;
+		lfs_ssize_t got;
+		if (0xFFFF == gManySize[i])
+			continue;
+		present++;
+		manyName(path, gManyFolder[i], i);
+		memset(&config, 0, sizeof(config));
+		config.buffer = gFileCache;
+		CHECK(0 == lfs_file_opencfg(&gLfs, &file, path, LFS_O_RDONLY, &config), "open to verify", i);
+		got = lfs_file_read(&gLfs, &file, bytes, sizeof(bytes));
+		CHECK(got == gManySize[i], "size read back", i);
+		manyBytes(expected, i, (lfs_size_t)got);
+		CHECK(0 == memcmp(bytes, expected, (size_t)got), "bytes read back", i);
+		CHECK(0 == lfs_file_close(&gLfs, &file), "close", i);
+	}
+	// nothing else: no temporary left, no name twice
+	for (folder = 'm'; folder <= 'n'; folder++) {
+		char path[2] = {folder, 0};
+		CHECK(0 == lfs_dir_open(&gLfs, &dir, path), "opendir", folder);
+		while (lfs_dir_read(&gLfs, &dir, &info) > 0) {
+			if ((LFS_TYPE_REG == info.type) && (0 == strncmp(info.name, "upload-", 7)))
+				count++;
+			else
+				CHECK((LFS_TYPE_DIR == info.type) && (('.' == info.name[0]) || (0 == strncmp(info.name, "sub-", 4))), "an entry of its own", folder);
+		}
+		CHECK(0 == lfs_dir_close(&gLfs, &dir), "closedir", folder);
+	}
+	CHECK(count == present, "entries listed", count);
+}
+
+static void many(void)
+{
+	int i, round;
+	CHECK(0 == lfs_mkdir(&gLfs, "m"), "mkdir", 0);
+	CHECK(0 == lfs_mkdir(&gLfs, "n"), "mkdir", 0);
+	for (i = 0; i < kMany; i++)
+		gManySize[i] = 0xFFFF;
+	for (i = 0; i < kMany; i++)
+		manyStore(i);
+	for (round = 0; round < 1500; round++) {
+		uint32_t what = next() % 16;
+		i = (int)(next() % kMany);
+		if (what < 6)
+			manyStore(i);
+		else if (what < 10)
+			manyRemove(i);
+		else if (what < 14)
+			manyRename(i);
+		else {
+			char path[64];
+			snprintf(path, sizeof(path), "%c/sub-%d", (next() & 1) ? 'm' : 'n', (int)(next() % 8));
+			if (lfs_mkdir(&gLfs, path) == LFS_ERR_EXIST)
+				CHECK(0 == lfs_remove(&gLfs, path), "rmdir", round);
+		}
+	}
+	manyVerify();
+}
+
 static void verify(void)
 {
 	static uint8_t buffer[kLargest + 20000];
@@ -233,7 +407,7 @@ int main(int argc, char **argv)
 	gConfig.cache_size = sizeof(gProgCache);
 	gConfig.lookahead_size = sizeof(gLookahead);
 	gConfig.block_cycles = 500;
-	gConfig.metadata_max = 1024;
+	gConfig.metadata_max = PROG_METADATA_MAX;
 	gConfig.read_buffer = gReadCache;
 	gConfig.prog_buffer = gProgCache;
 	gConfig.lookahead_buffer = gLookahead;
@@ -278,6 +452,7 @@ int main(int argc, char **argv)
 		CHECK((dir.m.pair[0] != before[0]) && (dir.m.pair[0] != before[1]), "the pair was relocated", dir.m.pair[0]);
 		CHECK(0 == lfs_dir_close(&gLfs, &dir), "closedir", 0);
 	}
+	many();
 	// files made and removed
 	for (round = 0; round < 40; round++) {
 		char path[64];
@@ -301,6 +476,7 @@ int main(int argc, char **argv)
 	startCache();
 	CHECK(0 == lfs_mount(&gLfs, &gConfig), "mount again", 0);
 	verify();
+	manyVerify();
 	CHECK(0 == lfs_unmount(&gLfs), "unmount", 0);
 	stopCache();
 	volumeImageClose(&gConfig, 0);
