@@ -17,8 +17,10 @@ import {projectRoot, findSDK} from "../scripts/sdk.js";
 // and one like the devices' (a 256-byte cache, logs as large as a block, none of the host's
 // replacements: what is left of ours there is the directory walk, reading through the cache).
 const geometries = [
-	{name: "host", defines: [], ours: ["-DMODDEF_VOLUME_LFS_PAD=1", "-DMODDEF_VOLUME_LFS_COMPARE=256", "-DMODDEF_VOLUME_LFS_CRC=1", "-DMODDEF_VOLUME_LFS_METADATA_MAX=1024"], fetchCache: true},
-	{name: "device", defines: ["-DPROG_CACHE=256", "-DPROG_METADATA_MAX=0"], ours: [], fetchCache: false},
+	{name: "host", defines: [], ours: ["-DMODDEF_VOLUME_LFS_PAD=1", "-DMODDEF_VOLUME_LFS_COMPARE=256", "-DMODDEF_VOLUME_LFS_CRC=1", "-DMODDEF_VOLUME_LFS_METADATA_MAX=1024", "-DMODDEF_VOLUME_LFS_WALK_TAGS=1024"], fetchCache: true, sweeps: true},
+	{name: "device", defines: ["-DPROG_CACHE=256", "-DPROG_METADATA_MAX=0"], ours: [], fetchCache: false, sweeps: false},
+	// the devices' geometry with the walk's table (the host's setting): 4 KiB logs swept
+	{name: "device, with the walk's table", defines: ["-DPROG_CACHE=256", "-DPROG_METADATA_MAX=0"], ours: ["-DMODDEF_VOLUME_LFS_WALK_TAGS=1024"], fetchCache: false, sweeps: true},
 ];
 
 describe("volume: LittleFS programs the same bytes through our replacements", function () {
@@ -39,13 +41,14 @@ describe("volume: LittleFS programs the same bytes through our replacements", fu
 					sdk: [...common, "-o", join(work, "sdk"), ...device, join(littlefs, "lfs.c")],
 					ours: [...common, ...geometry.ours, "-o", join(work, "ours"), ...device, join(volume, "volumeLfs.c")],
 				};
-				const images = {};
+				const images = {}, outputs = {};
 				for (const [name, args] of Object.entries(builds)) {
 					const cc = spawnSync("cc", args, {encoding: "utf8"});
 					expect(cc.status, `${name}: ${cc.stdout}${cc.stderr}`).to.equal(0);
 					images[name] = join(work, `${name}.lfs`);
 					const run = spawnSync(join(work, name), [images[name]], {encoding: "utf8", timeout: 120000});
 					expect(run.status, `${name}: ${run.stdout}${run.stderr}`).to.equal(0);
+					outputs[name] = run.stdout;
 					// the allocator wrapped around the image (more erases than blocks)
 					const done = /^ok 48 files, \d+ bytes, (\d+) erases of (\d+) blocks$/m.exec(run.stdout);
 					expect(done, `${name}: ${run.stdout}`).to.not.equal(null);
@@ -55,7 +58,16 @@ describe("volume: LittleFS programs the same bytes through our replacements", fu
 						const hits = /^fetches from the cache: (\d+)$/m.exec(run.stdout);
 						expect(hits, run.stdout).to.not.equal(null);
 						expect(Number(hits[1])).to.be.above(100);
+						const replays = /^lookups replayed: (\d+)$/m.exec(run.stdout);
+						expect(replays, run.stdout).to.not.equal(null);
+						expect(Number(replays[1])).to.be.above(100);
 					}
+				}
+				if (geometry.sweeps) {
+					// the walk's table answered the compactions and renames (walkFilter the rest)
+					const walks = /^walks swept: (\d+), scanned: (\d+)$/m.exec(outputs.ours);
+					expect(walks, outputs.ours).to.not.equal(null);
+					expect(Number(walks[1])).to.be.above(1000);
 				}
 				const sdkImage = readFileSync(images.sdk), ourImage = readFileSync(images.ours);
 				expect(ourImage.length).to.equal(8 * 1024 * 1024);

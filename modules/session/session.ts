@@ -362,8 +362,16 @@ export class Session {
 		else {
 			// nothing when move took it over (it always has, unless the connection refused it)
 			transfer.source?.close();
-			if (transfer.replacing)
-				this.server.files.discard(transfer.replacing.temporary);
+			if (transfer.replacing) {
+				// a volume that fails its reads fails this too: the transfer still gets its
+				// reply and the session its next line (the temporary is swept at the next start)
+				try {
+					this.server.files.discard(transfer.replacing.temporary);
+				}
+				catch (failure) {
+					log.warn(`${this.label}: ${transfer.replacing.temporary} not removed: ${(failure as Error).message}`);
+				}
+			}
 			this.data.done();
 			const code = (error as Error).message;
 			if (transfer.aborted) {

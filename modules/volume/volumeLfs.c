@@ -251,6 +251,7 @@ static int fetchCountedErase(const struct lfs_config *config, lfs_block_t block)
 }
 
 uint32_t gVolumeLfsFetchHits = 0;
+uint32_t gVolumeLfsFetchReplays = 0;
 
 int volumeLfsFetchCacheStart(struct lfs_config *config)
 {
@@ -330,6 +331,65 @@ static int fetchAllBefore(const VolumeFetchEntry *entry, const struct lfs_dir_fi
 	return 1;
 }
 
+// A lookup by name in a pair the cache holds as it is (`dir`, whose log's commits were all
+// checked by the fetch that filled it): LittleFS's fetch again, its match steps only, over the
+// tags of the log up to dir->off, without the CRC of every byte (most of a fetch's
+// instructions, and a RETR's single lookup is such a fetch of the root's log). Same answer as
+// the fetch: the best tag kept at each commit's end (the last is at dir->off), then the same
+// return. kFetchReplayFailed when a read or a compare fails: the caller fetches, which reports
+// the error as LittleFS does.
+#define kFetchReplayFailed (-0x7FFFFFFF)
+
+static lfs_stag_t fetchReplay(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask, lfs_tag_t ftag, uint16_t *id,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+{
+	lfs_stag_t besttag = -1, tempbesttag = -1;
+	lfs_tag_t ptag = 0xffffffff;
+	lfs_off_t off = 0;
+
+	for (;;) {
+		lfs_tag_t tag;
+		off += lfs_tag_dsize(ptag);
+		if (off >= dir->off)
+			break;
+		if (volumeLfsRead(lfs, NULL, &lfs->rcache, lfs->cfg->block_size, dir->pair[0], off, &tag, sizeof(tag)))
+			return kFetchReplayFailed;
+		tag = lfs_frombe32(tag) ^ ptag;
+		if (!lfs_tag_isvalid(tag))
+			return kFetchReplayFailed;		// not what the fetch found: it ended its log at dir->off
+		ptag = tag;
+		if (LFS_TYPE_CRC == lfs_tag_type1(tag)) {
+			ptag ^= (lfs_tag_t)(lfs_tag_chunk(tag) & 1U) << 31;
+			besttag = tempbesttag;
+			continue;
+		}
+		if (LFS_TYPE_SPLICE == lfs_tag_type1(tag)) {
+			if (tag == (LFS_MKTAG(LFS_TYPE_DELETE, 0, 0) | (LFS_MKTAG(0, 0x3ff, 0) & tempbesttag)))
+				tempbesttag |= 0x80000000;
+			else if ((tempbesttag != -1) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
+				tempbesttag += LFS_MKTAG(0, lfs_tag_splice(tag), 0);
+		}
+		if ((fmask & tag) == (fmask & ftag)) {
+			int order = cb(data, tag, &(struct lfs_diskoff){dir->pair[0], off + sizeof(tag)});
+			if (order < 0)
+				return kFetchReplayFailed;
+			if (LFS_CMP_EQ == order)
+				tempbesttag = tag;
+			else if ((LFS_MKTAG(0x7ff, 0x3ff, 0) & tag) == (LFS_MKTAG(0x7ff, 0x3ff, 0) & tempbesttag))
+				tempbesttag = -1;
+			else if ((LFS_CMP_GT == order) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
+				tempbesttag = tag | 0x80000000;
+		}
+	}
+	if (id)
+		*id = lfs_min(lfs_tag_id(besttag), dir->count);
+	if (lfs_tag_isvalid(besttag))
+		return besttag;
+	if (lfs_tag_id(besttag) < dir->count)
+		return LFS_ERR_NOENT;
+	return 0;
+}
+
 static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t pair[2], lfs_tag_t fmask, lfs_tag_t ftag, uint16_t *id,
 		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
 {
@@ -359,6 +419,12 @@ static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t p
 			if (id)
 				*id = entry->dir.count;
 			return 0;
+		}
+		result = fetchReplay(lfs, &entry->dir, fmask, ftag, id, cb, data);
+		if (kFetchReplayFailed != result) {
+			gVolumeLfsFetchReplays++;
+			*dir = entry->dir;
+			return result;
 		}
 	}
 	entry->low = LFS_BLOCK_NULL;
@@ -526,15 +592,227 @@ static int walkFilter(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_
 	return 0;
 }
 
-// lfs_dir_traverse, the same walk and callbacks, with its scan for duplicates done by
-// walkFilter. A move (LFS_FROM_MOVE) walks its source pair's entry by recursion (LittleFS
-// keeps an explicit stack, three deep); as there, a callback's stop (> 0) within it ends that
-// walk only.
-static int volumeDirWalk(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_t ptag,
+#ifdef MODDEF_VOLUME_LFS_WALK_TAGS
+/*
+	walkFilter's answers for every tag of a walk at once, in time linear in the log (where
+	MODDEF_VOLUME_LFS_WALK_TAGS sizes the table: the Linux host). The tags (the log's, then the
+	attrs') are read once, forward, then swept backward: each tag's answer is what the tags
+	after it make of it, and a sweep keeps that as a state, for every id the tag can have:
+	`map`, from an id before the tags already swept to the id it has after all of them (its
+	final id), or kWalkGone when one of them deletes it; `hit`, per final id, the kinds of tag
+	among them that supersede a tag of that kind and id. A tag is superseded by a later one of
+	the same id when their types are equal in what lfs_dir_traverse_filter compares: the whole
+	type where the later one is "unique" (0x100 set: user attributes), its type1 otherwise
+	(names, structs); kinds are those two type1s and up to kWalkUnique user attribute types.
+	Creates and deletes shift the ids above them, as the filter moves a tag's id. A tag of the
+	size of a delete is superseded by any later tag. Anything this does not model (a kind it
+	cannot count, an id at 0x3ff, a splice of other than one, more tags than the table holds)
+	leaves the walk to walkFilter, as does a walk within a walk (a move's, while the table
+	serves its caller).
+*/
+#define kWalkTags (MODDEF_VOLUME_LFS_WALK_TAGS)
+#define kWalkIds (0x3ff)					// ids 0..0x3fe; 0x3ff is no id
+#define kWalkGone (0xFFFF)
+#define kWalkUnique (6)
+
+uint32_t gVolumeLfsWalkSweeps = 0;
+uint32_t gVolumeLfsWalkScans = 0;
+
+static struct {
+	uint8_t busy;
+	uint16_t count;						// tags in `tags`: the log's, then the attrs'
+	uint16_t logCount;
+	lfs_tag_t tags[kWalkTags];			// each tag, then its answer (LFS_FROM_NOOP: superseded)
+	uint16_t map[kWalkIds + 1];
+	uint8_t hit[kWalkIds + 1];
+	uint16_t unique[kWalkUnique];		// the user attribute types given a kind, in order
+	uint8_t uniqueCount;
+} gWalk;
+
+// A tag's kind for the sweep: a bit; 0 for a kind no tag of the walk can supersede; -1 when
+// the sweep cannot count it.
+static int walkKind(lfs_tag_t tag, int add)
+{
+	uint16_t type = lfs_tag_type3(tag);
+	uint8_t i;
+	switch (lfs_tag_type1(tag)) {
+	case LFS_TYPE_NAME:
+		return 1;
+	case LFS_TYPE_STRUCT:
+		return 2;
+	case LFS_TYPE_USERATTR:
+		for (i = 0; i < gWalk.uniqueCount; i++) {
+			if (gWalk.unique[i] == type)
+				return 4 << i;
+		}
+		if (!add)
+			return 0;		// no later tag of this type: nothing supersedes it by type
+		if (gWalk.uniqueCount == kWalkUnique)
+			return -1;
+		gWalk.unique[gWalk.uniqueCount] = type;
+		return 4 << gWalk.uniqueCount++;
+	default:
+		return -1;
+	}
+}
+
+// A later tag as the filter sees it: its kind (superseding a tag of that kind and id), its
+// splice (an id shift), nothing. 0, or -1 when the sweep cannot model it.
+static int walkSweepLater(lfs_tag_t later, uint16_t limit, uint8_t *any)
+{
+	uint16_t id = lfs_tag_id(later), i;
+	int kind;
+
+	if ((LFS_FROM_NOOP == lfs_tag_type3(later)) || (LFS_FROM_MOVE == lfs_tag_type3(later)))
+		return 0;		// passed over by the filter (walkFilterStep)
+	*any = 1;
+	switch (lfs_tag_type1(later)) {
+	case LFS_TYPE_NAME:
+	case LFS_TYPE_STRUCT:
+	case LFS_TYPE_USERATTR:
+		if (id >= kWalkIds)
+			return -1;
+		kind = walkKind(later, 1);
+		if (kind < 0)
+			return -1;
+		if (kWalkGone != gWalk.map[id])
+			gWalk.hit[gWalk.map[id]] |= kind;
+		return 0;
+	case LFS_TYPE_SPLICE:
+		if (id >= limit)
+			return -1;
+		if (LFS_TYPE_CREATE == lfs_tag_type3(later)) {
+			// ids from `id` on were one less before it (the top one, which no tag reaches: none)
+			for (i = id; i + 1 < limit; i++)
+				gWalk.map[i] = gWalk.map[i + 1];
+			gWalk.map[limit - 1] = kWalkGone;
+			return 0;
+		}
+		if (LFS_TYPE_DELETE == lfs_tag_type3(later)) {
+			for (i = limit - 1; i > id; i--)
+				gWalk.map[i] = gWalk.map[i - 1];
+			gWalk.map[id] = kWalkGone;
+			return 0;
+		}
+		return -1;
+	case LFS_TYPE_CRC:
+	case LFS_TYPE_TAIL:
+	case LFS_TYPE_GLOBALS:
+		return 0;		// supersede only their own kinds, which no walk filters
+	default:
+		return -1;
+	}
+}
+
+// What the later tags make of `tag` (the sweep's state): its answer, or -1 when the sweep
+// cannot tell.
+static int walkSweepAnswer(lfs_tag_t tag, uint8_t any, lfs_tag_t *answer)
+{
+	uint16_t id = lfs_tag_id(tag), final;
+	int kind;
+
+	if (lfs_tag_isdelete(tag) && any) {
+		*answer = LFS_MKTAG(LFS_FROM_NOOP, 0, 0);
+		return 0;
+	}
+	if (id >= kWalkIds)
+		return -1;
+	switch (lfs_tag_type1(tag)) {
+	case LFS_TYPE_NAME:
+	case LFS_TYPE_STRUCT:
+	case LFS_TYPE_USERATTR:
+		kind = walkKind(tag, 0);
+		break;
+	case LFS_TYPE_FROM:
+		kind = 0;		// superseded only by a later tag of its type, which the walk never passes to the filter
+		break;
+	default:
+		return -1;
+	}
+	if (kind < 0)
+		return -1;
+	final = gWalk.map[id];
+	if ((kWalkGone == final) || (gWalk.hit[final] & kind)) {
+		*answer = LFS_MKTAG(LFS_FROM_NOOP, 0, 0);
+		return 0;
+	}
+	*answer = (tag & ~LFS_MKTAG(0, 0x3ff, 0)) | LFS_MKTAG(0, final, 0);
+	return 0;
+}
+
+// Fills the table for a walk from (off, ptag) of dir's log, then attrs, whose tags passing
+// (tmask, ttag) are filtered: 0 when it holds their answers, else nonzero (walkFilter does).
+static int walkSweep(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_t ptag,
+		const struct lfs_mattr *attrs, int attrcount, lfs_tag_t tmask, lfs_tag_t ttag)
+{
+	lfs_tag_t mask = LFS_MKTAG(0x7ff, 0, 0) & tmask;
+	uint16_t limit = 1, creates = 0, i;
+	int k;
+	uint8_t any = 0;
+
+	gWalk.count = 0;
+	while ((off + lfs_tag_dsize(ptag)) < dir->off) {
+		lfs_tag_t tag;
+		off += lfs_tag_dsize(ptag);
+		if ((gWalk.count == kWalkTags) || volumeLfsRead(lfs, NULL, &lfs->rcache, dir->off - off, dir->pair[0], off, &tag, sizeof(tag)))
+			return -1;
+		tag = (lfs_frombe32(tag) ^ ptag) | 0x80000000;
+		ptag = tag;
+		gWalk.tags[gWalk.count++] = tag;
+	}
+	gWalk.logCount = gWalk.count;
+	for (k = 0; k < attrcount; k++) {
+		if (gWalk.count == kWalkTags)
+			return -1;
+		gWalk.tags[gWalk.count++] = attrs[k].tag;
+	}
+	// every id a tag can have on the way: the largest a tag names, moved up by every create
+	for (i = 0; i < gWalk.count; i++) {
+		lfs_tag_t tag = gWalk.tags[i];
+		if ((lfs_tag_id(tag) < kWalkIds) && (lfs_tag_id(tag) >= limit))
+			limit = lfs_tag_id(tag) + 1;
+		if (LFS_TYPE_CREATE == lfs_tag_type3(tag))
+			creates++;
+	}
+	limit += creates + 1;
+	if (limit > kWalkIds)
+		return -1;
+	for (i = 0; i < limit; i++)
+		gWalk.map[i] = i;
+	c_memset(gWalk.hit, 0, sizeof(gWalk.hit));
+	gWalk.uniqueCount = 0;
+
+	for (k = gWalk.count - 1; k >= 0; k--) {
+		lfs_tag_t tag = gWalk.tags[k];
+		if ((mask & tag) == (mask & ttag)) {
+			if (walkSweepAnswer(tag, any, &gWalk.tags[k]))
+				return -1;
+		}
+		if ((k >= gWalk.logCount) && (LFS_FROM_USERATTRS == lfs_tag_type3(tag))) {
+			const struct lfs_attr *attribute = attrs[k - gWalk.logCount].buffer;
+			for (i = 0; i < lfs_tag_size(tag); i++) {
+				if (walkSweepLater(LFS_MKTAG(LFS_TYPE_USERATTR + attribute[i].type, lfs_tag_id(tag), attribute[i].size), limit, &any))
+					return -1;
+			}
+		}
+		else if (walkSweepLater(tag, limit, &any))
+			return -1;
+	}
+	return 0;
+}
+#endif
+
+// lfs_dir_traverse, the same walk and callbacks, with its scan for duplicates answered by
+// `answers` (the sweep's table: the answer of the walk's k-th tag) or else by walkFilter. A
+// move (LFS_FROM_MOVE) walks its source pair's entry by recursion (LittleFS keeps an explicit
+// stack, three deep); as there, a callback's stop (> 0) within it ends that walk only.
+static int walkRun(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_t ptag,
 		const struct lfs_mattr *attrs, int attrcount, lfs_tag_t tmask, lfs_tag_t ttag,
 		uint16_t begin, uint16_t end, int16_t diff,
-		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data, const lfs_tag_t *answers)
 {
+	unsigned index = 0;
+
 	for (;;) {
 		struct lfs_diskoff disk;
 		const void *buffer;
@@ -560,13 +838,18 @@ static int volumeDirWalk(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_t
 		}
 		else
 			return 0;
+		index++;
 
 		if ((LFS_MKTAG(0x7ff, 0, 0) & tmask & tag) != (LFS_MKTAG(0x7ff, 0, 0) & tmask & ttag))
 			continue;
 		if (lfs_tag_id(tmask)) {
-			result = walkFilter(lfs, dir, off, ptag, attrs, attrcount, &tag);
-			if (result)
-				return result;
+			if (answers)
+				tag = answers[index - 1];
+			else {
+				result = walkFilter(lfs, dir, off, ptag, attrs, attrcount, &tag);
+				if (result)
+					return result;
+			}
 			if ((lfs_tag_id(tag) < begin) || (lfs_tag_id(tag) >= end))
 				continue;
 		}
@@ -598,6 +881,29 @@ static int volumeDirWalk(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_t
 				return result;
 		}
 	}
+}
+
+static int volumeDirWalk(lfs_t *lfs, const lfs_mdir_t *dir, lfs_off_t off, lfs_tag_t ptag,
+		const struct lfs_mattr *attrs, int attrcount, lfs_tag_t tmask, lfs_tag_t ttag,
+		uint16_t begin, uint16_t end, int16_t diff,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+{
+#ifdef MODDEF_VOLUME_LFS_WALK_TAGS
+	if (lfs_tag_id(tmask) && !gWalk.busy) {
+		int result;
+		const lfs_tag_t *answers;
+		gWalk.busy = 1;
+		answers = walkSweep(lfs, dir, off, ptag, attrs, attrcount, tmask, ttag) ? NULL : gWalk.tags;
+		if (answers)
+			gVolumeLfsWalkSweeps++;
+		else
+			gVolumeLfsWalkScans++;
+		result = walkRun(lfs, dir, off, ptag, attrs, attrcount, tmask, ttag, begin, end, diff, cb, data, answers);
+		gWalk.busy = 0;
+		return result;
+	}
+#endif
+	return walkRun(lfs, dir, off, ptag, attrs, attrcount, tmask, ttag, begin, end, diff, cb, data, NULL);
 }
 #endif
 

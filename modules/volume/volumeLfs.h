@@ -41,6 +41,11 @@ lfs_ssize_t volumeLfsFileRun(lfs_t *lfs, lfs_file_t *file, VolumeLfsAhead *ahead
 int volumeLfsFetchCacheStart(struct lfs_config *config);
 void volumeLfsFetchCacheStop(void);
 extern uint32_t gVolumeLfsFetchHits;		// fetches the cache answered (tests/lfsprog)
+extern uint32_t gVolumeLfsFetchReplays;		// lookups answered by a replay of a cached pair's log
+#ifdef MODDEF_VOLUME_LFS_WALK_TAGS
+extern uint32_t gVolumeLfsWalkSweeps;		// filtered directory walks answered by the sweep's table (tests/lfsprog)
+extern uint32_t gVolumeLfsWalkScans;		// and those left to walkFilter (no table: a walk within a walk, or one it cannot model)
+#endif
 #endif
 
 #endif

@@ -20,8 +20,11 @@
 #include <stdlib.h>
 #include "lfs.h"
 #include "volumeDevice.h"
+#if defined(MODDEF_VOLUME_LFS_COMPARE) || defined(MODDEF_VOLUME_LFS_WALK_TAGS)
+	#include "volumeLfs.h"		// ours: its counters
+#endif
 #ifdef MODDEF_VOLUME_LFS_COMPARE
-	#include "volumeLfs.h"		// ours: the fetch cache, started at each mount as the volume does
+	// the fetch cache, started at each mount as the volume does
 	#define startCache() CHECK(0 == volumeLfsFetchCacheStart(&gConfig), "fetch cache", 0)
 	#define stopCache() volumeLfsFetchCacheStop()
 #else
@@ -206,7 +209,8 @@ static void change(int i)
 // A folder of many entries, as the bench's uploads make it: new names in order, each written
 // to a temporary and renamed (a commit that moves an entry within its pair, and compactions
 // and splits of the pair that receives them), then removed, replaced, renamed to other names
-// and across folders, with folders made and removed among them. Each file holds its number,
+// and across folders, their time attribute removed and set again, with folders made and
+// removed among them. Each file holds its number,
 // so that the check after the remount finds every name with its own bytes.
 #define kMany (320)
 static uint16_t gManySize[kMany];		// 0xFFFF: absent
@@ -355,8 +359,20 @@ static void many(void)
 			manyStore(i);
 		else if (what < 10)
 			manyRemove(i);
-		else if (what < 14)
+		else if (what < 13)
 			manyRename(i);
+		else if (what < 14) {
+			// the time attribute removed (a tag of a delete's size), or set again
+			char path[64];
+			uint8_t time[8];
+			int error;
+			if (0xFFFF == gManySize[i])
+				continue;
+			manyName(path, gManyFolder[i], i);
+			fill(time, sizeof(time));
+			error = (next() & 1) ? lfs_removeattr(&gLfs, path, kTimeType) : lfs_setattr(&gLfs, path, kTimeType, time, sizeof(time));
+			CHECK(0 == error, "attribute", error);
+		}
 		else {
 			char path[64];
 			snprintf(path, sizeof(path), "%c/sub-%d", (next() & 1) ? 'm' : 'n', (int)(next() % 8));
@@ -485,6 +501,10 @@ int main(int argc, char **argv)
 	printf("ok %d files, %.0f bytes, %ld erases of %ld blocks\n", kFiles, total, gErases, (long)gConfig.block_count);
 #ifdef MODDEF_VOLUME_LFS_COMPARE
 	printf("fetches from the cache: %lu\n", (unsigned long)gVolumeLfsFetchHits);
+	printf("lookups replayed: %lu\n", (unsigned long)gVolumeLfsFetchReplays);
+#endif
+#ifdef MODDEF_VOLUME_LFS_WALK_TAGS
+	printf("walks swept: %lu, scanned: %lu\n", (unsigned long)gVolumeLfsWalkSweeps, (unsigned long)gVolumeLfsWalkScans);
 #endif
 	return 0;
 }
