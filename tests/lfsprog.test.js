@@ -61,6 +61,9 @@ describe("volume: LittleFS programs the same bytes through our replacements", fu
 						const replays = /^lookups replayed: (\d+)$/m.exec(run.stdout);
 						expect(replays, run.stdout).to.not.equal(null);
 						expect(Number(replays[1])).to.be.above(100);
+						const resumes = /^fetches resumed: (\d+)$/m.exec(run.stdout);
+						expect(resumes, run.stdout).to.not.equal(null);
+						expect(Number(resumes[1])).to.be.above(100);
 					}
 				}
 				if (geometry.sweeps) {

@@ -221,6 +221,7 @@ static int volumeDirWalk(lfs_t *lfs, const struct lfs_mdir *dir, lfs_off_t off, 
 typedef struct {
 	lfs_block_t low, high;			// the pair, in block order; low LFS_BLOCK_NULL: empty
 	uint32_t lowWrites, highWrites;	// the blocks' counts of writes when it was fetched
+	uint32_t lowErases, highErases;	// and of erases
 	lfs_mdir_t dir;
 	uint8_t named;					// the names below are every name tag of the log
 	uint8_t count;
@@ -231,6 +232,7 @@ typedef struct {
 
 static VolumeFetchEntry *gFetchEntries = NULL;
 static uint32_t *gFetchWrites = NULL;		// per block
+static uint32_t *gFetchErases = NULL;		// per block: what was fetched from it holds until it is erased
 static lfs_size_t gFetchBlocks = 0;
 static int (*gFetchProg)(const struct lfs_config *config, lfs_block_t block, lfs_off_t off, const void *buffer, lfs_size_t size);
 static int (*gFetchErase)(const struct lfs_config *config, lfs_block_t block);
@@ -245,20 +247,24 @@ static int fetchCountedProg(const struct lfs_config *config, lfs_block_t block, 
 
 static int fetchCountedErase(const struct lfs_config *config, lfs_block_t block)
 {
-	if (block < gFetchBlocks)
+	if (block < gFetchBlocks) {
 		gFetchWrites[block]++;
+		gFetchErases[block]++;
+	}
 	return gFetchErase(config, block);
 }
 
 uint32_t gVolumeLfsFetchHits = 0;
 uint32_t gVolumeLfsFetchReplays = 0;
+uint32_t gVolumeLfsFetchResumes = 0;
 
 int volumeLfsFetchCacheStart(struct lfs_config *config)
 {
 	volumeLfsFetchCacheStop();
 	gFetchEntries = c_malloc(kFetchEntries * sizeof(VolumeFetchEntry));
 	gFetchWrites = c_calloc(config->block_count, sizeof(uint32_t));
-	if (!gFetchEntries || !gFetchWrites) {
+	gFetchErases = c_calloc(config->block_count, sizeof(uint32_t));
+	if (!gFetchEntries || !gFetchWrites || !gFetchErases) {
 		volumeLfsFetchCacheStop();
 		return LFS_ERR_NOMEM;
 	}
@@ -279,8 +285,10 @@ void volumeLfsFetchCacheStop(void)
 {
 	c_free(gFetchEntries);
 	c_free(gFetchWrites);
+	c_free(gFetchErases);
 	gFetchEntries = NULL;
 	gFetchWrites = NULL;
+	gFetchErases = NULL;
 	gFetchBlocks = 0;
 }
 
@@ -340,8 +348,28 @@ static int fetchAllBefore(const VolumeFetchEntry *entry, const struct lfs_dir_fi
 // the error as LittleFS does.
 #define kFetchReplayFailed (-0x7FFFFFFF)
 
+static lfs_stag_t fetchReplayBest(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask, lfs_tag_t ftag,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data, lfs_stag_t *best);
+
 static lfs_stag_t fetchReplay(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask, lfs_tag_t ftag, uint16_t *id,
 		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+{
+	lfs_stag_t besttag;
+	if (fetchReplayBest(lfs, dir, fmask, ftag, cb, data, &besttag))
+		return kFetchReplayFailed;
+	if (id)
+		*id = lfs_min(lfs_tag_id(besttag), dir->count);
+	if (lfs_tag_isvalid(besttag))
+		return besttag;
+	if (lfs_tag_id(besttag) < dir->count)
+		return LFS_ERR_NOENT;
+	return 0;
+}
+
+// The best tag of a lookup at dir->off (the end of a commit, where LittleFS's fetch keeps it):
+// 0, or nonzero when a read or a compare fails.
+static lfs_stag_t fetchReplayBest(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask, lfs_tag_t ftag,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data, lfs_stag_t *best)
 {
 	lfs_stag_t besttag = -1, tempbesttag = -1;
 	lfs_tag_t ptag = 0xffffffff;
@@ -381,6 +409,145 @@ static lfs_stag_t fetchReplay(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask
 				tempbesttag = tag | 0x80000000;
 		}
 	}
+	*best = besttag;
+	return 0;
+}
+
+/*
+	A pair fetched before whose blocks were written since but neither erased: LittleFS only
+	appends commits to a pair's newer block until it erases one of them, so its log is the one
+	fetched, unchanged up to dir->off, and then the commits made since. LittleFS's fetch, resumed
+	at dir->off with what it had found there (the lookup's best tag from a replay of the log up
+	to there): the commits since are checked and read as it reads them, the bytes before are not
+	checksummed again. Returns as lfs_dir_fetchmatch, or kFetchReplayFailed (the caller fetches).
+*/
+static lfs_stag_t fetchResume(lfs_t *lfs, lfs_mdir_t *dir, lfs_tag_t fmask, lfs_tag_t ftag, uint16_t *id,
+		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data)
+{
+	lfs_stag_t besttag = -1, tempbesttag;
+	lfs_off_t off = dir->off;
+	lfs_tag_t ptag = dir->etag;
+	uint16_t tempcount = dir->count;
+	lfs_block_t temptail[2] = {dir->tail[0], dir->tail[1]};
+	bool tempsplit = dir->split;
+	uint32_t crc = 0xffffffff;
+
+	if (cb && fetchReplayBest(lfs, dir, fmask, ftag, cb, data, &besttag))
+		return kFetchReplayFailed;
+	tempbesttag = besttag;
+	for (;;) {
+		lfs_tag_t tag;
+		int error;
+
+		// LittleFS reads the tag at the end of the one before (dir->off, then each next one)
+		error = volumeLfsRead(lfs, NULL, &lfs->rcache, lfs->cfg->block_size, dir->pair[0], off, &tag, sizeof(tag));
+		if (error) {
+			if (LFS_ERR_CORRUPT == error) {
+				dir->erased = false;
+				break;
+			}
+			return error;
+		}
+		crc = lfs_crc(crc, &tag, sizeof(tag));
+		tag = lfs_frombe32(tag) ^ ptag;
+		if (!lfs_tag_isvalid(tag)) {
+			dir->erased = (lfs_tag_type1(ptag) == LFS_TYPE_CRC) && ((dir->off % lfs->cfg->prog_size) == 0);
+			break;
+		}
+		if ((off + lfs_tag_dsize(tag)) > lfs->cfg->block_size) {
+			dir->erased = false;
+			break;
+		}
+		ptag = tag;
+		if (LFS_TYPE_CRC == lfs_tag_type1(tag)) {
+			uint32_t dcrc;
+			error = volumeLfsRead(lfs, NULL, &lfs->rcache, lfs->cfg->block_size, dir->pair[0], off + sizeof(tag), &dcrc, sizeof(dcrc));
+			if (error) {
+				if (LFS_ERR_CORRUPT == error) {
+					dir->erased = false;
+					break;
+				}
+				return error;
+			}
+			if (crc != lfs_fromle32(dcrc)) {
+				dir->erased = false;
+				break;
+			}
+			ptag ^= (lfs_tag_t)(lfs_tag_chunk(tag) & 1U) << 31;
+			lfs->seed = lfs_crc(lfs->seed, &crc, sizeof(crc));
+			besttag = tempbesttag;
+			dir->off = off + lfs_tag_dsize(tag);
+			dir->etag = ptag;
+			dir->count = tempcount;
+			dir->tail[0] = temptail[0];
+			dir->tail[1] = temptail[1];
+			dir->split = tempsplit;
+			crc = 0xffffffff;
+			off += lfs_tag_dsize(tag);
+			continue;
+		}
+		{
+			// the entry's bytes, in place when the read cache holds them
+			lfs_size_t size = lfs_tag_dsize(tag) - sizeof(tag);
+			lfs_off_t at = off + sizeof(tag);
+			lfs_cache_t *rcache = &lfs->rcache;
+			if ((dir->pair[0] == rcache->block) && (at >= rcache->off) && (at + size <= rcache->off + rcache->size))
+				crc = lfs_crc(crc, &rcache->buffer[at - rcache->off], size);
+			else {
+				lfs_off_t j;
+				for (j = 0; j < size; j++) {
+					uint8_t byte;
+					error = volumeLfsRead(lfs, NULL, rcache, lfs->cfg->block_size, dir->pair[0], at + j, &byte, 1);
+					if (error) {
+						if (LFS_ERR_CORRUPT != error)
+							return error;
+						dir->erased = false;		// and the tag is read on, as LittleFS does
+						break;
+					}
+					crc = lfs_crc(crc, &byte, 1);
+				}
+			}
+		}
+		if (LFS_TYPE_NAME == lfs_tag_type1(tag)) {
+			if (lfs_tag_id(tag) >= tempcount)
+				tempcount = lfs_tag_id(tag) + 1;
+		}
+		else if (LFS_TYPE_SPLICE == lfs_tag_type1(tag)) {
+			tempcount += lfs_tag_splice(tag);
+			if (tag == (LFS_MKTAG(LFS_TYPE_DELETE, 0, 0) | (LFS_MKTAG(0, 0x3ff, 0) & tempbesttag)))
+				tempbesttag |= 0x80000000;
+			else if ((tempbesttag != -1) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
+				tempbesttag += LFS_MKTAG(0, lfs_tag_splice(tag), 0);
+		}
+		else if (LFS_TYPE_TAIL == lfs_tag_type1(tag)) {
+			tempsplit = (lfs_tag_chunk(tag) & 1);
+			error = volumeLfsRead(lfs, NULL, &lfs->rcache, lfs->cfg->block_size, dir->pair[0], off + sizeof(tag), &temptail, 8);
+			if (error) {
+				if (LFS_ERR_CORRUPT == error) {
+					dir->erased = false;
+					break;
+				}
+			}
+			lfs_pair_fromle32(temptail);
+		}
+		if (cb && ((fmask & tag) == (fmask & ftag))) {
+			int order = cb(data, tag, &(struct lfs_diskoff){dir->pair[0], off + sizeof(tag)});
+			if (order < 0) {
+				if (LFS_ERR_CORRUPT == order) {
+					dir->erased = false;
+					break;
+				}
+				return order;
+			}
+			if (LFS_CMP_EQ == order)
+				tempbesttag = tag;
+			else if ((LFS_MKTAG(0x7ff, 0x3ff, 0) & tag) == (LFS_MKTAG(0x7ff, 0x3ff, 0) & tempbesttag))
+				tempbesttag = -1;
+			else if ((LFS_CMP_GT == order) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
+				tempbesttag = tag | 0x80000000;
+		}
+		off += lfs_tag_dsize(tag);
+	}
 	if (id)
 		*id = lfs_min(lfs_tag_id(besttag), dir->count);
 	if (lfs_tag_isvalid(besttag))
@@ -406,6 +573,26 @@ static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t p
 	low = lfs_min(pair[0], pair[1]);
 	high = lfs_max(pair[0], pair[1]);
 	entry = &gFetchEntries[low % kFetchEntries];
+	if ((entry->low == low) && (entry->high == high) && ((entry->lowWrites != gFetchWrites[low]) || (entry->highWrites != gFetchWrites[high]))
+			&& (entry->lowErases == gFetchErases[low]) && (entry->highErases == gFetchErases[high])
+			&& !lfs_gstate_hasmovehere(&lfs->gdisk, pair)) {
+		// written since, not erased: the commits since are read on from where the fetch ended
+		lfs_mdir_t resumed = entry->dir;
+		result = fetchResume(lfs, &resumed, plain ? 0 : fmask, ftag, id, plain ? NULL : cb, data);
+		if (kFetchReplayFailed != result) {
+			if ((result >= 0) || (LFS_ERR_NOENT == result)) {
+				gVolumeLfsFetchResumes++;
+				entry->dir = resumed;
+				entry->lowWrites = gFetchWrites[low];
+				entry->highWrites = gFetchWrites[high];
+				entry->named = 0;		// the names of the commits since are not kept
+				*dir = resumed;
+				return result;
+			}
+			entry->low = LFS_BLOCK_NULL;
+			return result;
+		}
+	}
 	if ((entry->low == low) && (entry->high == high) && (entry->lowWrites == gFetchWrites[low]) && (entry->highWrites == gFetchWrites[high])
 			&& !lfs_gstate_hasmovehere(&lfs->gdisk, pair)) {
 		if (plain) {
@@ -446,6 +633,8 @@ static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t p
 		entry->high = high;
 		entry->lowWrites = gFetchWrites[low];
 		entry->highWrites = gFetchWrites[high];
+		entry->lowErases = gFetchErases[low];
+		entry->highErases = gFetchErases[high];
 		entry->dir = *dir;
 	}
 	return result;

@@ -42,6 +42,7 @@ int volumeLfsFetchCacheStart(struct lfs_config *config);
 void volumeLfsFetchCacheStop(void);
 extern uint32_t gVolumeLfsFetchHits;		// fetches the cache answered (tests/lfsprog)
 extern uint32_t gVolumeLfsFetchReplays;		// lookups answered by a replay of a cached pair's log
+extern uint32_t gVolumeLfsFetchResumes;		// fetches resumed where the cached one ended (its pair written since, not erased)
 #ifdef MODDEF_VOLUME_LFS_WALK_TAGS
 extern uint32_t gVolumeLfsWalkSweeps;		// filtered directory walks answered by the sweep's table (tests/lfsprog)
 extern uint32_t gVolumeLfsWalkScans;		// and those left to walkFilter (no table: a walk within a walk, or one it cannot model)

@@ -502,6 +502,7 @@ int main(int argc, char **argv)
 #ifdef MODDEF_VOLUME_LFS_COMPARE
 	printf("fetches from the cache: %lu\n", (unsigned long)gVolumeLfsFetchHits);
 	printf("lookups replayed: %lu\n", (unsigned long)gVolumeLfsFetchReplays);
+	printf("fetches resumed: %lu\n", (unsigned long)gVolumeLfsFetchResumes);
 #endif
 #ifdef MODDEF_VOLUME_LFS_WALK_TAGS
 	printf("walks swept: %lu, scanned: %lu\n", (unsigned long)gVolumeLfsWalkSweeps, (unsigned long)gVolumeLfsWalkScans);
