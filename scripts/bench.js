@@ -22,7 +22,7 @@ import {BenchClient} from "../bench/client.js";
 import {makeData, copyData, uploadData, SMALL_COUNT} from "../bench/data.js";
 import {settleTimeWait} from "../bench/timewait.js";
 import {startOurs, startPyftpdlib, startVsftpd, vsftpdUser, referencesInstalled, debianVersion} from "../bench/servers.js";
-import {WORKLOADS, BIG_REPEAT, LIST_REPEAT, measureAll, format} from "../bench/throughput.js";
+import {WORKLOADS, BIG_REPEAT, BIG_RUNS, LIST_REPEAT, measureAll, format, median} from "../bench/throughput.js";
 import {measureInstructions, valgrindAvailable, CG_BIG, CG_COMMANDS, CG_LISTINGS, CG_LIST_ENTRIES, CG_TARGETS} from "../bench/callgrind.js";
 import {measureHeap} from "../bench/heap.js";
 
@@ -156,7 +156,7 @@ async function measureThroughput() {
 		stops.push(server.stop);
 		targets.push({key: "ceiling", client: await BenchClient.login(server.port), pid: server.pid});
 	}
-	log(`measuring: ${WORKLOADS.length} workloads × ${targets.length} servers × (1 warm-up + ${runs} runs)`);
+	log(`measuring: ${WORKLOADS.length} workloads × ${targets.length} servers × (1 warm-up + ${runs} runs, ${Math.max(runs, BIG_RUNS)} at 16 MiB)`);
 	const throughput = await measureAll(targets, data, {runs, log});
 	for (const target of targets)
 		await target.client.quit();
@@ -187,6 +187,16 @@ function ratio(ours, theirs) {
 	return `${(ours / theirs).toFixed(2)}×`;
 }
 
+// The median of the rounds' ratios: each round runs every server once, back to back, so a
+// slow spell of the machine (its 16 MiB runs are bimodal, about 2,000 or 5,500 MB/s for any
+// server) meets a round's runs alike, where the ratio of two medians depends on how many slow
+// runs each server happened to get.
+function pairedRatio(ours, theirs) {
+	if (!ours?.length || (ours.length !== theirs?.length))
+		return "–";
+	return ratio(median(ours.map((rate, i) => rate / theirs[i])), 1);
+}
+
 // a function declaration: the top-level code above calls render() before a const here exists
 function grouped(n) {
 	return Math.round(n).toLocaleString("en-US");
@@ -198,7 +208,7 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 	add("# Benchmarks", "",
 		`${machine.date} · ${machine.nproc} CPUs · ${machine.cpu} · Linux ${machine.kernel} · Node ${machine.node} · ` +
 		`load average ${machine.load} at the start · ${machine.timeWait} loopback connections in TIME_WAIT when the measurements began (bench/timewait.js)`, "",
-		`Loopback, one client (raw sockets, passive mode, binary), one session per server; median of ${runs} runs ` +
+		`Loopback, one client (raw sockets, passive mode, binary), one session per server; median of ${runs} runs (${Math.max(runs, BIG_RUNS)} for the 16 MiB workloads) ` +
 		`after one warm-up run, interleaved across the servers; a run is ${BIG_REPEAT} transfers of 16 MiB, ` +
 		`${SMALL_COUNT} of 4 KiB or ${LIST_REPEAT} listings. ` + "\"ours\" is the release Linux host, `--verbose 0`: on a 64 MiB LittleFS image " +
 		"(`--image`, the product's storage) and on a folder (`--root`, sendfile for downloads). " +
@@ -208,16 +218,23 @@ function render({machine, runs, throughput, instructions, heap, seconds}) {
 		"per-file workloads it is about the most this client can do; for 16 MiB that Node server's own copying is the " +
 		"limit, and the client's CPU share of each run (in \"every run\": near 100% means the client was the limit) is " +
 		"the better guide. " +
-		"Ratios are ours ÷ theirs (above 1: ours is faster). MB = 10⁶ bytes. `npm run bench` regenerates this file.", "");
+		"Ratios are ours ÷ theirs (above 1: ours is faster), the median over the rounds of the two servers' rates in that " +
+		"round (a round runs every server once, back to back). MB = 10⁶ bytes. `npm run bench` regenerates this file.", "");
 	if (throughput) {
 		add("| workload | unit | ours, image | ours, folder | pyftpdlib | vsftpd | client ceiling | image ÷ pyftpdlib | image ÷ vsftpd | folder ÷ pyftpdlib | folder ÷ vsftpd |",
 			"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
 		for (const w of WORKLOADS) {
 			const r = throughput[w.id];
 			const m = key => r[key]?.median;
+			const p = (ours, theirs) => pairedRatio(r[ours]?.runs, r[theirs]?.runs);
 			add(`| ${w.label} | ${w.unit} | ${format(m("image"))} | ${format(m("root"))} | ${format(m("pyftpdlib"))} | ${format(m("vsftpd"))} | ${format(m("ceiling"))} | ` +
-				`${ratio(m("image"), m("pyftpdlib"))} | ${ratio(m("image"), m("vsftpd"))} | ${ratio(m("root"), m("pyftpdlib"))} | ${ratio(m("root"), m("vsftpd"))} |`);
+				`${p("image", "pyftpdlib")} | ${p("image", "vsftpd")} | ${p("root", "pyftpdlib")} | ${p("root", "vsftpd")} |`);
 		}
+		add("", "The ratios of the medians above, for comparison (the report's ratios until 2026-12-07): " +
+			WORKLOADS.map(w => {
+				const m = key => throughput[w.id][key]?.median;
+				return `${w.label} ${ratio(m("image"), m("pyftpdlib"))} / ${ratio(m("root"), m("pyftpdlib"))}`;
+			}).join(", ") + " (image / folder ÷ pyftpdlib).");
 		add("", "Server CPU time per operation (median over the runs; the scheduler's own accounting of the server process, " +
 			"its threads and children): what each server spends, less disturbed than the rates above by whatever else the " +
 			"machine runs.", "",
