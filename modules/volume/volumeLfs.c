@@ -348,6 +348,38 @@ static int fetchAllBefore(const VolumeFetchEntry *entry, const struct lfs_dir_fi
 // the error as LittleFS does.
 #define kFetchReplayFailed (-0x7FFFFFFF)
 
+// LittleFS's fetch, its steps on a lookup's best tag (the replay and the resumed fetch share
+// them): a create or delete moves or drops it; a name compared makes it the match, forgets an
+// overwritten one, or keeps the next greater name's id for the sort; and its answer at the end.
+static inline void fetchSpliced(lfs_tag_t tag, lfs_stag_t *best)
+{
+	if (tag == (LFS_MKTAG(LFS_TYPE_DELETE, 0, 0) | (LFS_MKTAG(0, 0x3ff, 0) & *best)))
+		*best |= 0x80000000;
+	else if ((*best != -1) && (lfs_tag_id(tag) <= lfs_tag_id(*best)))
+		*best += LFS_MKTAG(0, lfs_tag_splice(tag), 0);
+}
+
+static inline void fetchMatched(lfs_tag_t tag, int order, lfs_stag_t *best)
+{
+	if (LFS_CMP_EQ == order)
+		*best = tag;
+	else if ((LFS_MKTAG(0x7ff, 0x3ff, 0) & tag) == (LFS_MKTAG(0x7ff, 0x3ff, 0) & *best))
+		*best = -1;
+	else if ((LFS_CMP_GT == order) && (lfs_tag_id(tag) <= lfs_tag_id(*best)))
+		*best = tag | 0x80000000;
+}
+
+static lfs_stag_t fetchAnswer(const lfs_mdir_t *dir, lfs_stag_t besttag, uint16_t *id)
+{
+	if (id)
+		*id = lfs_min(lfs_tag_id(besttag), dir->count);
+	if (lfs_tag_isvalid(besttag))
+		return besttag;
+	if (lfs_tag_id(besttag) < dir->count)
+		return LFS_ERR_NOENT;
+	return 0;
+}
+
 static lfs_stag_t fetchReplayBest(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask, lfs_tag_t ftag,
 		int (*cb)(void *data, lfs_tag_t tag, const void *buffer), void *data, lfs_stag_t *best);
 
@@ -357,13 +389,7 @@ static lfs_stag_t fetchReplay(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t fmask
 	lfs_stag_t besttag;
 	if (fetchReplayBest(lfs, dir, fmask, ftag, cb, data, &besttag))
 		return kFetchReplayFailed;
-	if (id)
-		*id = lfs_min(lfs_tag_id(besttag), dir->count);
-	if (lfs_tag_isvalid(besttag))
-		return besttag;
-	if (lfs_tag_id(besttag) < dir->count)
-		return LFS_ERR_NOENT;
-	return 0;
+	return fetchAnswer(dir, besttag, id);
 }
 
 // The best tag of a lookup at dir->off (the end of a commit, where LittleFS's fetch keeps it):
@@ -392,21 +418,13 @@ static lfs_stag_t fetchReplayBest(lfs_t *lfs, const lfs_mdir_t *dir, lfs_tag_t f
 			continue;
 		}
 		if (LFS_TYPE_SPLICE == lfs_tag_type1(tag)) {
-			if (tag == (LFS_MKTAG(LFS_TYPE_DELETE, 0, 0) | (LFS_MKTAG(0, 0x3ff, 0) & tempbesttag)))
-				tempbesttag |= 0x80000000;
-			else if ((tempbesttag != -1) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
-				tempbesttag += LFS_MKTAG(0, lfs_tag_splice(tag), 0);
+			fetchSpliced(tag, &tempbesttag);
 		}
 		if ((fmask & tag) == (fmask & ftag)) {
 			int order = cb(data, tag, &(struct lfs_diskoff){dir->pair[0], off + sizeof(tag)});
 			if (order < 0)
 				return kFetchReplayFailed;
-			if (LFS_CMP_EQ == order)
-				tempbesttag = tag;
-			else if ((LFS_MKTAG(0x7ff, 0x3ff, 0) & tag) == (LFS_MKTAG(0x7ff, 0x3ff, 0) & tempbesttag))
-				tempbesttag = -1;
-			else if ((LFS_CMP_GT == order) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
-				tempbesttag = tag | 0x80000000;
+			fetchMatched(tag, order, &tempbesttag);
 		}
 	}
 	*best = besttag;
@@ -514,10 +532,7 @@ static lfs_stag_t fetchResume(lfs_t *lfs, lfs_mdir_t *dir, lfs_tag_t fmask, lfs_
 		}
 		else if (LFS_TYPE_SPLICE == lfs_tag_type1(tag)) {
 			tempcount += lfs_tag_splice(tag);
-			if (tag == (LFS_MKTAG(LFS_TYPE_DELETE, 0, 0) | (LFS_MKTAG(0, 0x3ff, 0) & tempbesttag)))
-				tempbesttag |= 0x80000000;
-			else if ((tempbesttag != -1) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
-				tempbesttag += LFS_MKTAG(0, lfs_tag_splice(tag), 0);
+			fetchSpliced(tag, &tempbesttag);
 		}
 		else if (LFS_TYPE_TAIL == lfs_tag_type1(tag)) {
 			tempsplit = (lfs_tag_chunk(tag) & 1);
@@ -539,22 +554,11 @@ static lfs_stag_t fetchResume(lfs_t *lfs, lfs_mdir_t *dir, lfs_tag_t fmask, lfs_
 				}
 				return order;
 			}
-			if (LFS_CMP_EQ == order)
-				tempbesttag = tag;
-			else if ((LFS_MKTAG(0x7ff, 0x3ff, 0) & tag) == (LFS_MKTAG(0x7ff, 0x3ff, 0) & tempbesttag))
-				tempbesttag = -1;
-			else if ((LFS_CMP_GT == order) && (lfs_tag_id(tag) <= lfs_tag_id(tempbesttag)))
-				tempbesttag = tag | 0x80000000;
+			fetchMatched(tag, order, &tempbesttag);
 		}
 		off += lfs_tag_dsize(tag);
 	}
-	if (id)
-		*id = lfs_min(lfs_tag_id(besttag), dir->count);
-	if (lfs_tag_isvalid(besttag))
-		return besttag;
-	if (lfs_tag_id(besttag) < dir->count)
-		return LFS_ERR_NOENT;
-	return 0;
+	return fetchAnswer(dir, besttag, id);
 }
 
 static int32_t volumeFetchmatch(lfs_t *lfs, lfs_mdir_t *dir, const lfs_block_t pair[2], lfs_tag_t fmask, lfs_tag_t ftag, uint16_t *id,
